@@ -1,0 +1,57 @@
+# The commands people type. Every target works from a fresh clone: it installs
+# what it needs first. Fragments in mk/*.mk add their own targets and append to
+# TEST_TARGETS, so `make test` runs everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SERVICES := auth profiles articles
+PACKAGES := libs/common $(addprefix services/,$(SERVICES))
+PYTEST := $(BIN)/pytest
+
+# Each fragment appends `test-<something>` targets to TEST_TARGETS.
+TEST_TARGETS := test-common $(addprefix test-,$(SERVICES))
+-include mk/*.mk
+
+.PHONY: help install lint test test-common $(addprefix test-,$(SERVICES)) migrate clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# The stamp is rebuilt whenever a package's dependencies change.
+$(VENV)/.installed: $(BIN)/activate requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+	$(BIN)/pip install --quiet -r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
+	touch $@
+
+install: $(VENV)/.installed ## create .venv with every package (editable) and the dev tools
+
+lint: install ## flake8 over the whole tree
+	$(BIN)/flake8 .
+
+test: lint $(TEST_TARGETS) ## lint, then every package's tests and the checks in mk/*.mk
+
+test-common: install
+	$(PYTEST) libs/common/tests
+
+$(addprefix test-,$(SERVICES)): test-%: install
+	$(PYTEST) services/$*/tests
+
+migrate: install ## upgrade every service's schema (needs each service's DATABASE_URL)
+	@for svc in $(SERVICES); do \
+		var="$$(echo $$svc | tr a-z A-Z)_DATABASE_URL"; \
+		url="$${!var:-}"; \
+		if [ -z "$$url" ]; then echo "$$var is not set" >&2; exit 1; fi; \
+		echo "migrating $$svc"; \
+		DATABASE_URL="$$url" $(BIN)/alembic -c services/$$svc/alembic.ini upgrade head || exit 1; \
+	done
+
+clean: ## remove caches and build outputs (keeps .venv and .run)
+	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
+	rm -rf .pytest_cache reports
