@@ -1,0 +1,1 @@
+"""Code shared by every Conduit service; installed as a package, never copied."""

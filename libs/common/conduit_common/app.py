@@ -1,0 +1,33 @@
+"""The Falcon app every service starts from: media, errors, middleware, health."""
+import falcon
+import sqlalchemy
+
+from conduit_common.auth import AuthMiddleware
+from conduit_common.db import SessionManager
+from conduit_common.errors import install_error_handlers
+from conduit_common.health import HealthResource, ReadinessResource
+from conduit_common.limits import BodyLimitMiddleware
+from conduit_common.logs import RequestIdMiddleware, configure_logging
+from conduit_common.media import install_media_handlers
+from conduit_common.settings import CommonSettings
+from conduit_common.tokens import TokenCodec
+
+
+def create_service_app(service: str, settings: CommonSettings, engine: sqlalchemy.Engine,
+                       codec: TokenCodec | None = None) -> falcon.App:
+    """A configured app; the service adds its routes to it."""
+    configure_logging(service, settings.log_level)
+    codec = codec or TokenCodec(settings.secret, settings.jwt_ttl_seconds)
+    app = falcon.App(middleware=[
+        RequestIdMiddleware(),
+        BodyLimitMiddleware(settings.max_body_bytes),
+        AuthMiddleware(codec),
+        SessionManager(engine),
+    ])
+    # CORS is the gateway's job (one place), so the services do not answer preflights.
+    app.req_options.strip_url_path_trailing_slash = True
+    install_media_handlers(app)
+    install_error_handlers(app)
+    app.add_route("/healthz", HealthResource())
+    app.add_route("/readyz", ReadinessResource(engine))
+    return app

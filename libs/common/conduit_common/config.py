@@ -1,0 +1,54 @@
+"""Read settings from the environment, failing fast with the variable's name."""
+import os
+from collections.abc import Mapping
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+_MISSING = object()
+
+
+class Env:
+    """Typed access to an environment mapping (os.environ unless given)."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None):
+        self._environ = os.environ if environ is None else environ
+
+    def str(self, name: str, default=_MISSING) -> str:
+        value = self._environ.get(name, "")
+        if value != "":
+            return value
+        if default is _MISSING:
+            raise ConfigError(f"environment variable {name} is required")
+        return default
+
+    def int(self, name: str, default=_MISSING, minimum: int | None = None) -> int:
+        raw = self.str(name, None if default is _MISSING else str(default))
+        if raw is None:
+            raise ConfigError(f"environment variable {name} is required")
+        try:
+            value = int(raw)
+        except ValueError as ex:
+            raise ConfigError(f"environment variable {name} must be an integer") from ex
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"environment variable {name} must be at least {minimum}")
+        return value
+
+    def float(self, name: str, default: float) -> float:
+        raw = self.str(name, str(default))
+        try:
+            value = float(raw)
+        except ValueError as ex:
+            raise ConfigError(f"environment variable {name} must be a number") from ex
+        if value <= 0:
+            raise ConfigError(f"environment variable {name} must be positive")
+        return value
+
+    def secret(self, name: str, min_length: int = 16) -> str:
+        """A secret has no default, and a short one is refused."""
+        value = self.str(name)
+        if len(value) < min_length:
+            raise ConfigError(f"environment variable {name} must be at least {min_length} characters")
+        return value

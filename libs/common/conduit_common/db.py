@@ -1,0 +1,59 @@
+"""Engine factory and the one object that owns a session's lifecycle."""
+from contextlib import contextmanager
+
+import sqlalchemy
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def create_db_engine(url: str, pool_size: int = 5, application_name: str = "conduit"
+                     ) -> sqlalchemy.Engine:
+    """A pooled engine; create it inside each worker process, never at import time."""
+    return sqlalchemy.create_engine(
+        url,
+        pool_pre_ping=True,          # a connection dropped by a restart is replaced, not served
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=5,              # waiting longer for a connection is worse than a 5xx
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 5, "application_name": application_name},
+    )
+
+
+class SessionManager:
+    """Commit on success, roll back on error, always close.
+
+    As Falcon middleware it gives each request `req.context.session`; as a context
+    manager (`with manager.session() as s:`) it serves scripts and tests.
+    """
+
+    def __init__(self, engine: sqlalchemy.Engine):
+        self._factory = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self):
+        session: Session = self._factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def process_resource(self, req, resp, resource, params):
+        if resource is not None and getattr(resource, "uses_database", True):
+            req.context.session = self._factory()
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        session = getattr(req.context, "session", None)
+        if session is None:
+            return
+        try:
+            if req_succeeded and resp.status_code < 400:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+            req.context.session = None

@@ -1,0 +1,76 @@
+"""JSON logs that carry the request id, and the middleware that sets it."""
+import contextvars
+import logging
+import re
+import sys
+import time
+import uuid
+
+import orjson
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+# A client-supplied id is kept only if it is short and harmless in a log line.
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_STANDARD_RECORD_KEYS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+access_log = logging.getLogger("conduit.access")
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str):
+        super().__init__()
+        self._service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "service": self._service,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": _request_id.get(),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD_RECORD_KEYS})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
+
+
+JsonFormatter.converter = time.gmtime
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    """Send every log record to stderr as one JSON object per line."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(service))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+class RequestIdMiddleware:
+    """Take X-Request-ID from the caller (or make one), echo it, log the request."""
+
+    def process_request(self, req, resp):
+        supplied = req.get_header(REQUEST_ID_HEADER) or ""
+        request_id = supplied if _SAFE_REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        req.context.request_id = request_id
+        req.context.started = time.perf_counter()
+        req.context.request_id_token = _request_id.set(request_id)
+        resp.set_header(REQUEST_ID_HEADER, request_id)
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        started = getattr(req.context, "started", None)
+        if started is not None:
+            access_log.info("%s %s %s", req.method, req.relative_uri, resp.status_code, extra={
+                "method": req.method, "path": req.path, "status": resp.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            })
+        token = getattr(req.context, "request_id_token", None)
+        if token is not None:
+            _request_id.reset(token)

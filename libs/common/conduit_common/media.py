@@ -1,0 +1,32 @@
+"""JSON on orjson for requests and responses, and the one timestamp format."""
+from datetime import datetime, timezone
+from functools import partial
+
+import falcon
+import falcon.media
+import orjson
+
+
+def iso_timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and Z, e.g. 2026-11-26T08:04:59.123Z."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _default(value):
+    if isinstance(value, datetime):
+        return iso_timestamp(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_handler() -> falcon.media.JSONHandler:
+    dumps = partial(orjson.dumps, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    return falcon.media.JSONHandler(dumps=dumps, loads=orjson.loads)
+
+
+def install_media_handlers(app: falcon.App) -> None:
+    handler = json_handler()
+    app.req_options.media_handlers[falcon.MEDIA_JSON] = handler
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = handler

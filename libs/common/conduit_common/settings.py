@@ -1,0 +1,32 @@
+"""Settings every service shares; services extend CommonSettings with their own."""
+from dataclasses import dataclass
+
+from conduit_common.config import Env
+
+ONE_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CommonSettings:
+    secret: str
+    database_url: str
+    jwt_ttl_seconds: int = 86400
+    log_level: str = "INFO"
+    max_body_bytes: int = ONE_MIB
+    db_pool_size: int = 5
+
+    @classmethod
+    def common_from_env(cls, env: Env) -> dict:
+        """Read the shared fields; subclasses add theirs and build the object."""
+        return {
+            "secret": env.secret("CONDUIT_SECRET"),
+            "database_url": env.str("DATABASE_URL"),
+            "jwt_ttl_seconds": env.int("JWT_TTL_SECONDS", 86400, minimum=1),
+            "log_level": env.str("LOG_LEVEL", "INFO").upper(),
+            "max_body_bytes": env.int("MAX_BODY_BYTES", ONE_MIB, minimum=1),
+            "db_pool_size": env.int("DB_POOL_SIZE", 5, minimum=1),
+        }
+
+    @classmethod
+    def from_env(cls, env: Env | None = None):
+        return cls(**cls.common_from_env(env or Env()))

@@ -1,0 +1,1 @@
+"""Test support shared by every package: a throwaway Postgres and fixtures."""

@@ -1,0 +1,48 @@
+"""JWT issue and verification, the one token format all services share.
+
+HS256 only: the algorithm list is pinned on decode, so a token that claims
+"none" or an asymmetric algorithm is rejected before its signature is looked at.
+"""
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jwt
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["sub", "username", "iat", "exp"]
+
+
+class InvalidToken(Exception):
+    """The token is missing, malformed, expired or not signed by us."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a verified token speaks for. `user_id` is the stable identity."""
+
+    user_id: int
+    username: str
+
+
+class TokenCodec:
+    def __init__(self, secret: str, ttl_seconds: int = 86400,
+                 clock: Callable[[], float] = time.time):
+        self._secret = secret
+        self._ttl = ttl_seconds
+        self._clock = clock
+
+    def issue(self, user_id: int, username: str) -> str:
+        now = int(self._clock())
+        claims = {"sub": str(user_id), "username": username, "iat": now, "exp": now + self._ttl}
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> Identity:
+        try:
+            claims = jwt.decode(
+                token, self._secret, algorithms=[ALGORITHM],
+                options={"require": REQUIRED_CLAIMS},
+            )
+            return Identity(user_id=int(claims["sub"]), username=str(claims["username"]))
+        except (jwt.PyJWTError, ValueError, TypeError) as ex:
+            raise InvalidToken(str(ex)) from ex
