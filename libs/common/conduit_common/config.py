@@ -46,9 +46,10 @@ class Env:
             raise ConfigError(f"environment variable {name} must be positive")
         return value
 
-    def secret(self, name: str, min_length: int = 16) -> str:
-        """A secret has no default, and a short one is refused."""
+    def secret(self, name: str, min_length: int = 32) -> str:
+        """A secret has no default, and one shorter than an HS256 key should be is refused."""
         value = self.str(name)
         if len(value) < min_length:
-            raise ConfigError(f"environment variable {name} must be at least {min_length} characters")
+            raise ConfigError(
+                f"environment variable {name} must be at least {min_length} characters")
         return value

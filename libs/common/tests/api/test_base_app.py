@@ -1,0 +1,143 @@
+"""The contracts every service gets from create_service_app."""
+import json
+import logging
+
+import jwt
+
+
+def auth(token, scheme="Token"):
+    return {"Authorization": f"{scheme} {token}"}
+
+
+def test_required_auth_accepts_token_scheme(client, codec):
+    result = client.simulate_get("/private", headers=auth(codec.issue(5, "jake")))
+    assert result.status_code == 200
+    assert result.json == {"user_id": 5, "username": "jake"}
+
+
+def test_required_auth_accepts_bearer_scheme(client, codec):
+    result = client.simulate_get("/private", headers=auth(codec.issue(5, "jake"), "Bearer"))
+    assert result.status_code == 200
+
+
+def test_missing_token_is_401_in_the_error_shape(client):
+    result = client.simulate_get("/private")
+    assert result.status_code == 401
+    assert result.json == {"errors": {"body": ["missing authorization token"]}}
+
+
+def test_tampered_token_is_401(client, codec):
+    token = codec.issue(5, "jake")
+    header, payload, signature = token.split(".")
+    tampered = f"{header}.{payload}.{signature[:-2]}xx"
+    result = client.simulate_get("/private", headers=auth(tampered))
+    assert result.status_code == 401
+    assert result.json["errors"]["body"] == ["invalid or expired token"]
+
+
+def test_alg_none_token_is_401(client):
+    unsigned = jwt.encode({"sub": "5", "username": "jake", "iat": 1, "exp": 9999999999},
+                          None, algorithm="none")
+    assert client.simulate_get("/private", headers=auth(unsigned)).status_code == 401
+
+
+def test_unknown_scheme_is_401(client, codec):
+    result = client.simulate_get("/private", headers=auth(codec.issue(5, "jake"), "Basic"))
+    assert result.status_code == 401
+
+
+def test_optional_auth_lets_anonymous_callers_through(client):
+    result = client.simulate_get("/public")
+    assert result.status_code == 200
+    assert result.json == {"user_id": None}
+
+
+def test_optional_auth_still_rejects_a_bad_token(client):
+    assert client.simulate_get("/public", headers=auth("garbage")).status_code == 401
+
+
+def test_optional_auth_identifies_a_valid_token(client, codec):
+    result = client.simulate_get("/public", headers=auth(codec.issue(9, "ann")))
+    assert result.json == {"user_id": 9}
+
+
+def test_malformed_json_is_400_in_the_error_shape(client):
+    result = client.simulate_post("/echo", body="{not json",
+                                  headers={"Content-Type": "application/json"})
+    assert result.status_code == 400
+    assert list(result.json) == ["errors"]
+    assert result.json["errors"]["body"]
+
+
+def test_body_over_the_limit_is_413(client):
+    result = client.simulate_post("/echo", json={"blob": "x" * 2000})
+    assert result.status_code == 413
+    assert "1024" in result.json["errors"]["body"][0]
+
+
+def test_body_within_the_limit_is_accepted(client):
+    result = client.simulate_post("/echo", json={"blob": "x" * 100})
+    assert result.status_code == 200
+    assert result.json == {"received": {"blob": "x" * 100}}
+
+
+def test_domain_not_found_is_404(client):
+    result = client.simulate_get("/missing")
+    assert result.status_code == 404
+    assert result.json == {"errors": {"body": ["article not found"]}}
+
+
+def test_domain_conflict_is_422_keyed_by_field(client):
+    result = client.simulate_get("/conflict")
+    assert result.status_code == 422
+    assert result.json == {"errors": {"email": ["has already been taken"],
+                                      "body": ["email has already been taken"]}}
+
+
+def test_unknown_route_is_404_in_the_error_shape(client):
+    result = client.simulate_get("/nowhere")
+    assert result.status_code == 404
+    assert list(result.json) == ["errors"]
+
+
+def test_unexpected_exception_is_a_generic_500_with_the_traceback_only_in_the_log(
+        client, caplog):
+    with caplog.at_level(logging.ERROR):
+        result = client.simulate_get("/crash")
+    assert result.status_code == 500
+    assert result.json == {"errors": {"body": ["internal server error"]}}
+    assert "secret internals" not in result.text
+    assert any(record.exc_info and "secret internals" in str(record.exc_info[1])
+               for record in caplog.records)
+
+
+def test_request_id_is_taken_from_the_caller_and_echoed(client):
+    result = client.simulate_get("/public", headers={"X-Request-ID": "abc-123"})
+    assert result.headers["X-Request-ID"] == "abc-123"
+
+
+def test_request_id_is_generated_when_absent_or_unsafe(client):
+    generated = client.simulate_get("/public").headers["X-Request-ID"]
+    unsafe = client.simulate_get("/public", headers={"X-Request-ID": "bad id\nx"})
+    assert len(generated) == 32
+    assert unsafe.headers["X-Request-ID"] not in ("bad id\nx", generated)
+
+
+def test_access_log_is_json_carrying_the_request_id(client, capsys):
+    client.simulate_get("/public", headers={"X-Request-ID": "trace-me"})
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    access = [line for line in lines if line["logger"] == "conduit.access"]
+    assert access and access[-1]["request_id"] == "trace-me"
+    assert access[-1]["status"] == 200 and access[-1]["service"] == "probe"
+
+
+def test_healthz_answers_without_a_database(client):
+    result = client.simulate_get("/healthz")
+    assert result.status_code == 200
+    assert result.json == {"status": "ok"}
+
+
+def test_readyz_is_503_when_the_database_is_unreachable(client):
+    result = client.simulate_get("/readyz")
+    assert result.status_code == 503
+    assert result.json == {"errors": {"body": ["database is not reachable"]}}

@@ -1,0 +1,68 @@
+import falcon
+import falcon.testing
+import pytest
+import sqlalchemy
+
+from conduit_common.app import create_service_app
+from conduit_common.auth import optional_auth, require_auth
+from conduit_common.errors import NotFound, Unprocessable
+from conduit_common.settings import CommonSettings
+from conduit_common.tokens import TokenCodec
+
+pytest_plugins = ["conduit_common.testing.fixtures"]
+
+SECRET = "a-test-secret-that-is-long-enough-for-hs256"
+
+
+class Probe:
+    """A resource that exercises each contract of the base app."""
+
+    uses_database = False
+
+    @require_auth
+    def on_get_private(self, req, resp):
+        resp.media = {"user_id": req.context.identity.user_id,
+                      "username": req.context.identity.username}
+
+    @optional_auth
+    def on_get_public(self, req, resp):
+        identity = req.context.identity
+        resp.media = {"user_id": identity.user_id if identity else None}
+
+    def on_post_echo(self, req, resp):
+        resp.media = {"received": req.get_media()}
+
+    def on_get_missing(self, req, resp):
+        raise NotFound("article not found")
+
+    def on_get_conflict(self, req, resp):
+        raise Unprocessable.on_field("email", "has already been taken")
+
+    def on_get_crash(self, req, resp):
+        raise RuntimeError("secret internals")
+
+
+@pytest.fixture
+def codec():
+    return TokenCodec(SECRET, ttl_seconds=60)
+
+
+@pytest.fixture
+def settings():
+    return CommonSettings(secret=SECRET, database_url="postgresql+psycopg2://nobody@127.0.0.1:1/x",
+                          max_body_bytes=1024)
+
+
+@pytest.fixture
+def client(settings, codec):
+    # The engine is never connected by these routes (uses_database = False).
+    engine = sqlalchemy.create_engine(settings.database_url)
+    app = create_service_app("probe", settings, engine, codec=codec)
+    probe = Probe()
+    app.add_route("/private", probe, suffix="private")
+    app.add_route("/public", probe, suffix="public")
+    app.add_route("/echo", probe, suffix="echo")
+    app.add_route("/missing", probe, suffix="missing")
+    app.add_route("/conflict", probe, suffix="conflict")
+    app.add_route("/crash", probe, suffix="crash")
+    return falcon.testing.TestClient(app)

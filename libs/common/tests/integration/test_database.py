@@ -1,0 +1,112 @@
+"""The bootstrap's least privilege and the session lifecycle, on a real Postgres."""
+import falcon
+import falcon.testing
+import pytest
+import sqlalchemy
+from sqlalchemy.exc import ProgrammingError
+
+from conduit_common.app import create_service_app
+from conduit_common.db import SessionManager, create_db_engine
+from conduit_common.settings import CommonSettings
+
+SECRET = "integration-secret-long-enough-for-hs256"
+
+
+@pytest.fixture
+def auth_engine(conduit_database):
+    engine = create_db_engine(conduit_database.url_for("auth"), pool_size=2)
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text("DROP TABLE IF EXISTS notes"))
+        connection.execute(sqlalchemy.text("CREATE TABLE notes (body text NOT NULL)"))
+    yield engine
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text("DROP TABLE notes"))
+    engine.dispose()
+
+
+def notes(engine):
+    with engine.connect() as connection:
+        return connection.execute(sqlalchemy.text("SELECT body FROM notes")).scalars().all()
+
+
+def test_each_role_lands_in_its_own_schema(conduit_database):
+    for service in ("auth", "profiles", "articles"):
+        engine = sqlalchemy.create_engine(conduit_database.url_for(service))
+        with engine.connect() as connection:
+            schema = connection.execute(sqlalchemy.text("SELECT current_schema()")).scalar()
+        engine.dispose()
+        assert schema == service
+
+
+def test_a_service_role_cannot_read_another_schema(conduit_database, auth_engine):
+    engine = sqlalchemy.create_engine(conduit_database.url_for("profiles"))
+    try:
+        with pytest.raises(ProgrammingError, match="permission denied for schema auth"):
+            with engine.connect() as connection:
+                connection.execute(sqlalchemy.text("SELECT * FROM auth.notes"))
+    finally:
+        engine.dispose()
+
+
+def test_a_service_role_cannot_create_in_public(conduit_database):
+    engine = sqlalchemy.create_engine(conduit_database.url_for("articles"))
+    try:
+        with pytest.raises(ProgrammingError, match="permission denied"):
+            with engine.begin() as connection:
+                connection.execute(sqlalchemy.text("CREATE TABLE public.intruder (x int)"))
+    finally:
+        engine.dispose()
+
+
+def test_session_scope_commits_on_success(auth_engine):
+    with SessionManager(auth_engine).session() as session:
+        session.execute(sqlalchemy.text("INSERT INTO notes VALUES ('kept')"))
+    assert notes(auth_engine) == ["kept"]
+
+
+def test_session_scope_rolls_back_on_error(auth_engine):
+    with pytest.raises(RuntimeError):
+        with SessionManager(auth_engine).session() as session:
+            session.execute(sqlalchemy.text("INSERT INTO notes VALUES ('lost')"))
+            raise RuntimeError("boom")
+    assert notes(auth_engine) == []
+
+
+class Writer:
+    def on_post(self, req, resp):
+        req.context.session.execute(sqlalchemy.text("INSERT INTO notes VALUES (:b)"),
+                                    {"b": req.media["body"]})
+        if req.media.get("fail"):
+            raise falcon.HTTPBadRequest(description="refused after writing")
+        resp.media = {"ok": True}
+
+
+@pytest.fixture
+def client(conduit_database, auth_engine):
+    settings = CommonSettings(secret=SECRET, database_url=conduit_database.url_for("auth"))
+    app = create_service_app("probe", settings, auth_engine)
+    app.add_route("/notes", Writer())
+    return falcon.testing.TestClient(app)
+
+
+def test_middleware_commits_a_successful_request(client, auth_engine):
+    assert client.simulate_post("/notes", json={"body": "hello"}).status_code == 200
+    assert notes(auth_engine) == ["hello"]
+
+
+def test_middleware_rolls_back_a_failed_request(client, auth_engine):
+    assert client.simulate_post("/notes", json={"body": "x", "fail": True}).status_code == 400
+    assert notes(auth_engine) == []
+
+
+def test_middleware_returns_every_connection_to_the_pool(client, auth_engine):
+    for _ in range(10):
+        client.simulate_post("/notes", json={"body": "x", "fail": True})
+        client.simulate_post("/notes", json={"body": "y"})
+    assert auth_engine.pool.checkedout() == 0
+
+
+def test_readyz_is_200_when_the_database_answers(client):
+    result = client.simulate_get("/readyz")
+    assert result.status_code == 200
+    assert result.json == {"status": "ready"}

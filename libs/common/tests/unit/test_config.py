@@ -1,0 +1,43 @@
+import pytest
+
+from conduit_common.config import ConfigError, Env
+from conduit_common.settings import CommonSettings
+
+
+def test_missing_variable_is_named_in_the_error():
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        Env({}).str("DATABASE_URL")
+
+
+def test_empty_variable_counts_as_missing():
+    with pytest.raises(ConfigError, match="CONDUIT_SECRET"):
+        Env({"CONDUIT_SECRET": ""}).secret("CONDUIT_SECRET")
+
+
+def test_default_is_used_when_unset():
+    assert Env({}).int("JWT_TTL_SECONDS", 86400) == 86400
+
+
+def test_non_integer_is_refused_with_its_name():
+    with pytest.raises(ConfigError, match="DB_POOL_SIZE must be an integer"):
+        Env({"DB_POOL_SIZE": "many"}).int("DB_POOL_SIZE", 5)
+
+
+def test_short_secret_is_refused():
+    with pytest.raises(ConfigError, match="at least 32"):
+        Env({"CONDUIT_SECRET": "short"}).secret("CONDUIT_SECRET")
+
+
+def test_common_settings_read_every_shared_variable():
+    settings = CommonSettings.from_env(Env({
+        "CONDUIT_SECRET": "s" * 32, "DATABASE_URL": "postgresql://x/y", "JWT_TTL_SECONDS": "60",
+        "LOG_LEVEL": "debug", "MAX_BODY_BYTES": "2048", "DB_POOL_SIZE": "3",
+    }))
+    assert settings == CommonSettings(secret="s" * 32, database_url="postgresql://x/y",
+                                      jwt_ttl_seconds=60, log_level="DEBUG",
+                                      max_body_bytes=2048, db_pool_size=3)
+
+
+def test_secret_has_no_default():
+    with pytest.raises(ConfigError, match="CONDUIT_SECRET"):
+        CommonSettings.from_env(Env({"DATABASE_URL": "postgresql://x/y"}))

@@ -1,0 +1,66 @@
+import jwt
+import pytest
+
+from conduit_common.tokens import InvalidToken, TokenCodec
+
+SECRET = "unit-test-secret-" + "0123456789abcdef" * 4  # long enough for HS512 too
+
+
+def test_issued_token_verifies_to_the_same_identity():
+    codec = TokenCodec(SECRET)
+    identity = codec.verify(codec.issue(42, "jake"))
+    assert (identity.user_id, identity.username) == (42, "jake")
+
+
+def test_token_carries_sub_username_iat_and_exp_from_the_clock():
+    codec = TokenCodec(SECRET, ttl_seconds=100, clock=lambda: 1_000_000)
+    claims = jwt.decode(codec.issue(7, "ann"), SECRET, algorithms=["HS256"],
+                        options={"verify_exp": False})
+    assert claims == {"sub": "7", "username": "ann", "iat": 1_000_000, "exp": 1_000_100}
+
+
+def test_expired_token_is_rejected():
+    codec = TokenCodec(SECRET, ttl_seconds=10, clock=lambda: 1_000_000)
+    with pytest.raises(InvalidToken):
+        TokenCodec(SECRET).verify(codec.issue(1, "old"))
+
+
+def test_token_signed_with_another_secret_is_rejected():
+    forged = TokenCodec("another-secret-0123456789abcdefghijklmn").issue(1, "jake")
+    with pytest.raises(InvalidToken):
+        TokenCodec(SECRET).verify(forged)
+
+
+def test_unsigned_alg_none_token_is_rejected():
+    unsigned = jwt.encode({"sub": "1", "username": "jake", "iat": 1, "exp": 9999999999},
+                          None, algorithm="none")
+    with pytest.raises(InvalidToken):
+        TokenCodec(SECRET).verify(unsigned)
+
+
+def test_other_hmac_algorithm_is_rejected_even_with_the_right_key():
+    token = jwt.encode({"sub": "1", "username": "jake", "iat": 1, "exp": 9999999999},
+                       SECRET, algorithm="HS512")
+    with pytest.raises(InvalidToken):
+        TokenCodec(SECRET).verify(token)
+
+
+@pytest.mark.parametrize("missing", ["sub", "username", "iat", "exp"])
+def test_token_without_a_required_claim_is_rejected(missing):
+    claims = {"sub": "1", "username": "jake", "iat": 1, "exp": 9999999999}
+    del claims[missing]
+    with pytest.raises(InvalidToken):
+        TokenCodec(SECRET).verify(jwt.encode(claims, SECRET, algorithm="HS256"))
+
+
+def test_non_numeric_subject_is_rejected():
+    token = jwt.encode({"sub": "abc", "username": "x", "iat": 1, "exp": 9999999999},
+                       SECRET, algorithm="HS256")
+    with pytest.raises(InvalidToken):
+        TokenCodec(SECRET).verify(token)
+
+
+@pytest.mark.parametrize("garbage", ["", "not-a-jwt", "a.b.c", "Token abc"])
+def test_garbage_is_rejected(garbage):
+    with pytest.raises(InvalidToken):
+        TokenCodec(SECRET).verify(garbage)
