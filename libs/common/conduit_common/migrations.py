@@ -29,8 +29,10 @@ def database_url(config) -> str:
 
 def _include_name_in(schema: str):
     def include_name(name, type_, parent_names):
+        # The service role's search_path is its own schema, so Alembic reports that
+        # schema as the default one: None.
         if type_ == "schema":
-            return name == schema
+            return name in (None, schema)
         return True
     return include_name
 
