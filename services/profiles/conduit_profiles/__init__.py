@@ -1,0 +1,1 @@
+"""Conduit profiles service: public profiles and who follows whom."""
