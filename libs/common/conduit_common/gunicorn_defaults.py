@@ -21,3 +21,4 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 worker_tmp_dir = os.environ.get("GUNICORN_TMP_DIR", "/tmp")
+control_socket_disable = True  # one fixed path per user would collide between services

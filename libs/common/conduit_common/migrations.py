@@ -29,10 +29,8 @@ def database_url(config) -> str:
 
 def _include_name_in(schema: str):
     def include_name(name, type_, parent_names):
-        # The service role's search_path is its own schema, so Alembic reports that
-        # schema as the default one: None.
         if type_ == "schema":
-            return name in (None, schema)
+            return name == schema
         return True
     return include_name
 
@@ -56,7 +54,12 @@ def run(context, metadata: sqlalchemy.MetaData, schema: str) -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = sqlalchemy.create_engine(database_url(context.config), poolclass=NullPool)
+    # The role's search_path is its own schema, so Alembic would take that schema for
+    # the unnamed default one and autogenerate would drop and re-create every table.
+    # Migrations name their schema explicitly; pg_catalog as the default keeps the
+    # service schema named. (It must be set at connect time: the dialect reads it once.)
+    engine = sqlalchemy.create_engine(database_url(context.config), poolclass=NullPool,
+                                      connect_args={"options": "-csearch_path=pg_catalog"})
     key = advisory_lock_key(schema)
     with engine.connect() as connection:
         connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": key})
