@@ -1,0 +1,1 @@
+"""Conduit auth service: users, registration, login, the current user."""

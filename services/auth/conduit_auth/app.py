@@ -1,0 +1,33 @@
+"""The auth service's app factory: everything is built here, nothing at import."""
+import falcon
+import sqlalchemy
+
+from conduit_auth.config import AuthSettings
+from conduit_auth.passwords import Passwords
+from conduit_auth.resources import CurrentUserResource, InternalUsersResource, UsersResource
+from conduit_auth.services import AccountService
+from conduit_common.app import create_service_app
+from conduit_common.db import create_db_engine
+from conduit_common.tokens import TokenCodec
+
+SERVICE = "auth"
+
+
+def create_app(settings: AuthSettings | None = None, *,
+               engine: sqlalchemy.Engine | None = None,
+               passwords: Passwords | None = None,
+               codec: TokenCodec | None = None) -> falcon.App:
+    settings = settings or AuthSettings.from_env()
+    engine = engine or create_db_engine(settings.database_url, settings.db_pool_size,
+                                        application_name=SERVICE)
+    codec = codec or TokenCodec(settings.secret, settings.jwt_ttl_seconds)
+    passwords = passwords or Passwords(settings.argon2_time_cost, settings.argon2_memory_cost)
+    service = AccountService(passwords, codec)
+
+    app = create_service_app(SERVICE, settings, engine, codec)
+    users = UsersResource(service)
+    app.add_route("/api/users", users)
+    app.add_route("/api/users/login", users, suffix="login")
+    app.add_route("/api/user", CurrentUserResource(service))
+    app.add_route("/internal/users", InternalUsersResource(service))
+    return app

@@ -1,0 +1,17 @@
+"""Every sentence the auth service says to a client."""
+BLANK = "can't be blank"
+NOT_A_STRING = "must be a string"
+TOO_LONG = "is too long (maximum is {max} characters)"
+TOO_SHORT = "is too short (minimum is {min} characters)"
+INVALID_EMAIL = "is invalid"
+INVALID_USERNAME = "may contain only letters, digits, '_' and '-'"
+INVALID_IMAGE = "must be an http or https URL"
+ALREADY_TAKEN = "has already been taken"
+ENVELOPE_MISSING = "is required, as a JSON object"
+BODY_NOT_OBJECT = "the request body must be a JSON object"
+
+LOGIN_FAILED = "email or password is invalid"
+USER_GONE = "the user of this token no longer exists"
+
+INVALID_ID = "must be a positive integer"
+TOO_MANY = "at most {max} per call"

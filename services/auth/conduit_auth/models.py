@@ -1,0 +1,49 @@
+"""Tables of the auth schema: users, nothing else."""
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Identity, Index, MetaData, String, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SCHEMA = "auth"
+
+metadata = MetaData(schema=SCHEMA, naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+# Uniqueness is case-insensitive and enforced by these indexes, so that a race
+# between two registrations cannot slip past it. services.py maps a violation
+# back to the field by the index's name.
+USERNAME_INDEX = "uq_users_lower_username"
+EMAIL_INDEX = "uq_users_lower_email"
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    username: Mapped[str] = mapped_column(String(40))
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(Text)
+    bio: Mapped[str | None] = mapped_column(Text)
+    image: Mapped[str | None] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now(),
+                                                 onupdate=func.now())
+
+    __table_args__ = (
+        Index(USERNAME_INDEX, func.lower(username), unique=True),
+        Index(EMAIL_INDEX, func.lower(email), unique=True),
+    )
+
+    def __repr__(self) -> str:  # never shows the hash
+        return f"User(id={self.id!r}, username={self.username!r})"

@@ -1,0 +1,91 @@
+"""Fixtures of the auth tests: a migrated Postgres, the app, and user factories."""
+from pathlib import Path
+
+import pytest
+from falcon import testing
+
+from conduit_auth.app import create_app
+from conduit_auth.config import AuthSettings
+from conduit_auth.passwords import Passwords
+from conduit_common.db import create_db_engine
+from conduit_common.testing.postgres import truncate_schema
+from conduit_common.tokens import TokenCodec
+
+pytest_plugins = ["conduit_common.testing.fixtures"]
+
+ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
+SECRET = "auth-tests-secret-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def alembic_ini() -> Path:
+    return ALEMBIC_INI
+
+
+@pytest.fixture(scope="session")
+def secret() -> str:
+    return SECRET
+
+
+@pytest.fixture(scope="session")
+def passwords() -> Passwords:
+    """Argon2id at the cheapest cost, so that tests stay fast."""
+    return Passwords(time_cost=1, memory_cost=1024)
+
+
+@pytest.fixture
+def codec() -> TokenCodec:
+    return TokenCodec(SECRET, ttl_seconds=3600)
+
+
+@pytest.fixture(scope="session")
+def auth_url(conduit_database) -> str:
+    # Imported here: pytest must load the plugin module first to rewrite its asserts.
+    from conduit_common.testing.fixtures import migrated_service_url
+    return migrated_service_url(conduit_database, "auth", ALEMBIC_INI)
+
+
+@pytest.fixture(scope="session")
+def session_engine(auth_url):
+    engine = create_db_engine(auth_url, pool_size=10, application_name="auth-tests")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(session_engine):
+    """The auth role's engine on an empty users table."""
+    truncate_schema(session_engine, "auth")
+    return session_engine
+
+
+@pytest.fixture
+def settings(auth_url) -> AuthSettings:
+    return AuthSettings(secret=SECRET, database_url=auth_url,
+                        argon2_time_cost=1, argon2_memory_cost=1024)
+
+
+@pytest.fixture
+def client(engine, settings, passwords, codec) -> testing.TestClient:
+    return testing.TestClient(create_app(settings, engine=engine, passwords=passwords,
+                                         codec=codec))
+
+
+@pytest.fixture
+def register(client):
+    """Register a user through the API; return the "user" object of the 201."""
+    def register(username: str = "jake", email: str | None = None,
+                 password: str = "jakejakejake") -> dict:
+        email = email or f"{username}@example.com"
+        result = client.simulate_post("/api/users", json={"user": {
+            "username": username, "email": email, "password": password}})
+        assert result.status_code == 201, result.json
+        return result.json["user"]
+    return register
+
+
+@pytest.fixture
+def auth_header():
+    def auth_header(token: str, scheme: str = "Token") -> dict:
+        return {"Authorization": f"{scheme} {token}"}
+    return auth_header
