@@ -1,0 +1,1 @@
+"""Conduit articles service: articles, comments, tags and favorites."""

@@ -1,0 +1,12 @@
+"""Every sentence a client of the articles service can read."""
+ARTICLE_NOT_FOUND = "article not found"
+COMMENT_NOT_FOUND = "comment not found"
+NOT_YOUR_ARTICLE = "only the author may change or delete this article"
+NOT_YOUR_COMMENT = "only the author may delete this comment"
+CANT_BE_BLANK = "can't be blank"
+MUST_BE_STRING = "must be a string"
+MUST_BE_LIST = "must be a list of strings"
+TOO_LONG = "is too long (maximum is {max} characters)"
+SLUG_UNAVAILABLE = "could not be turned into a unique slug, try another title"
+# Shown when profiles does not know an author any more (it should never happen).
+UNKNOWN_AUTHOR = "unknown"

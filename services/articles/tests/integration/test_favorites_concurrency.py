@@ -1,0 +1,53 @@
+"""favoritesCount stays exact when many users favorite the same article at once."""
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import sqlalchemy
+
+from conduit_articles.repository import ArticleRepository
+
+USERS = 20
+
+
+def run_concurrently(sessions, article_id, action, user_ids):
+    barrier = threading.Barrier(len(user_ids))
+
+    def act(user_id):
+        barrier.wait()
+        with sessions.session() as session:
+            getattr(ArticleRepository(session), action)(article_id, user_id)
+
+    with ThreadPoolExecutor(max_workers=len(user_ids)) as pool:
+        list(pool.map(act, user_ids))
+
+
+def stored_counts(engine, article_id):
+    with engine.connect() as connection:
+        counter = connection.execute(sqlalchemy.text(
+            "SELECT favorites_count FROM articles.articles WHERE id = :id"),
+            {"id": article_id}).scalar_one()
+        rows = connection.execute(sqlalchemy.text(
+            "SELECT count(*) FROM articles.favorites WHERE article_id = :id"),
+            {"id": article_id}).scalar_one()
+    return counter, rows
+
+
+def test_concurrent_favorites_from_many_users_are_all_counted(engine, sessions, seed_article):
+    article_id = seed_article()
+    run_concurrently(sessions, article_id, "add_favorite", list(range(1, USERS + 1)))
+    assert stored_counts(engine, article_id) == (USERS, USERS)
+
+
+def test_concurrent_repeats_by_one_user_count_once(engine, sessions, seed_article):
+    article_id = seed_article()
+    run_concurrently(sessions, article_id, "add_favorite", [7] * USERS)
+    assert stored_counts(engine, article_id) == (1, 1)
+
+
+def test_concurrent_unfavorites_bring_the_count_back_to_exactly_zero(
+        engine, sessions, seed_article):
+    article_id = seed_article()
+    users = list(range(1, USERS + 1))
+    run_concurrently(sessions, article_id, "add_favorite", users)
+    run_concurrently(sessions, article_id, "remove_favorite", users + users)
+    assert stored_counts(engine, article_id) == (0, 0)

@@ -1,0 +1,64 @@
+"""Migrations: upgrade and downgrade work, as the service's own role, and match the models."""
+import pytest
+import sqlalchemy
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from conduit_common.migrations import downgrade, upgrade
+from conduit_common.testing import postgres
+
+from conduit_articles.models import metadata
+
+ALEMBIC_INI = __import__("pathlib").Path(__file__).resolve().parents[2] / "alembic.ini"
+TABLES = {"alembic_version", "articles", "tags", "article_tags", "favorites", "comments"}
+
+
+@pytest.fixture
+def fresh_database(postgres_admin_url):
+    database = postgres.create_test_database(postgres_admin_url)
+    yield database
+    postgres.drop_database(database)
+
+
+def tables_and_owners(url):
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(sqlalchemy.text(
+            "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'articles'")).all()
+    engine.dispose()
+    return dict(rows)
+
+
+def test_upgrade_creates_every_table_owned_by_the_articles_role_and_downgrade_removes_them(
+        fresh_database):
+    url = fresh_database.url_for("articles")
+    upgrade(ALEMBIC_INI, url)
+    owners = tables_and_owners(url)
+    assert set(owners) == TABLES
+    assert set(owners.values()) == {"conduit_articles"}
+    downgrade(ALEMBIC_INI, url)
+    assert set(tables_and_owners(url)) == {"alembic_version"}
+    upgrade(ALEMBIC_INI, url)
+    assert set(tables_and_owners(url)) == TABLES
+
+
+def test_migrated_schema_matches_the_models(articles_database_url):
+    # With the role's search_path (= articles) Alembic would treat "articles" as the
+    # default schema and compare it as schema None; a neutral search_path avoids that.
+    engine = sqlalchemy.create_engine(articles_database_url,
+                                      connect_args={"options": "-c search_path=public"})
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={
+            "include_schemas": True, "version_table_schema": "articles",
+            "include_name": lambda name, type_, parents: type_ != "schema" or name == "articles",
+        })
+        differences = compare_metadata(context, metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_the_articles_role_cannot_read_another_schema(articles_database_url):
+    engine = sqlalchemy.create_engine(articles_database_url)
+    with engine.connect() as connection, pytest.raises(sqlalchemy.exc.ProgrammingError):
+        connection.execute(sqlalchemy.text("SELECT count(*) FROM auth.users"))
+    engine.dispose()
