@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Deploy Conduit, or one part of it, to the cluster of the current kubectl context.
+#
+# Usage: cluster/deploy.sh [-o OVERLAY] [-g] [-n] [TARGET]
+#   TARGET  all (default) | shared | auth | profiles | articles
+#           shared = namespace, Postgres, Ingress, NetworkPolicies, config and secrets;
+#           a service = its Deployment, Service, ServiceAccount, HPA, PDB (and route),
+#           plus the config and secrets it reads. CI runs `shared` once, then one
+#           service per pipeline.
+#   -o      overlay under k8s/overlays (default gce)
+#   -g      route with Gateway API HTTPRoutes instead of the Ingress
+#   -n      dry run: print the manifest that would be applied and stop
+#
+# Environment:
+#   IMAGE_TAG        tag of the service images (default: the overlay's)
+#   IMAGE_REGISTRY   registry path the images live under, e.g. $CI_REGISTRY_IMAGE
+#                    (default: the overlay's); an image is $IMAGE_REGISTRY/<service>
+#   CONDUIT_SECRET DB_USER DB_PASSWORD AUTH_DB_PASSWORD PROFILES_DB_PASSWORD
+#   ARTICLES_DB_PASSWORD   the values of the conduit-secrets Secret (required)
+#   ROLLOUT_TIMEOUT  seconds to wait for each rollout (default 300)
+#   ADDRESS_TIMEOUT  seconds to wait for the public address (default 180)
+#   AUTO_ROLLBACK=1  undo a service's rollout when it does not finish in time
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+namespace=conduit   # k8s/base/kustomization.yaml
+services=(auth profiles articles)
+secret_keys=(CONDUIT_SECRET DB_USER DB_PASSWORD AUTH_DB_PASSWORD PROFILES_DB_PASSWORD
+             ARTICLES_DB_PASSWORD)
+
+log() { echo "deploy: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+usage() { sed -n '3,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+overlay=gce gateway_api=0 dry_run=0
+while getopts "o:gnh" opt; do
+    case "$opt" in
+        o) overlay="$OPTARG" ;;
+        g) gateway_api=1 ;;
+        n) dry_run=1 ;;
+        *) usage ;;
+    esac
+done
+shift $((OPTIND - 1))
+target="${1:-all}"
+[ $# -le 1 ] || usage
+case " all shared ${services[*]} " in
+    *" $target "*) ;;
+    *) die "unknown target '$target' (all, shared, ${services[*]})" ;;
+esac
+[ -f "$root/k8s/overlays/$overlay/kustomization.yaml" ] || die "no overlay k8s/overlays/$overlay"
+
+missing=()
+for key in "${secret_keys[@]}"; do
+    [ -n "${!key:-}" ] || missing+=("$key")
+done
+[ "${#missing[@]}" -eq 0 ] || die "secret variables not set: ${missing[*]}"
+timeout_s="${ROLLOUT_TIMEOUT:-300}"
+address_timeout_s="${ADDRESS_TIMEOUT:-180}"
+
+# Render from a private copy: the secrets file never lands in the working tree.
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cp -R "$root/k8s" "$root/db" "$work/"
+(
+    umask 077
+    for key in "${secret_keys[@]}"; do
+        value="${!key}"
+        [[ "$value" != *$'\n'* ]] || die "$key must be a single line"
+        printf '%s=%s\n' "$key" "$value"
+    done > "$work/k8s/base/secrets.env"
+)
+
+# The image name to override is whatever the overlay made of the base name.
+overlay_image_name() {
+    local name
+    name="$(sed -n "s#^[[:space:]]*newName:[[:space:]]*\([^[:space:]]*/$1\)[[:space:]]*\$#\1#p" \
+        "$root/k8s/overlays/$overlay/kustomization.yaml")"
+    echo "${name:-$1}"
+}
+
+mkdir "$work/deploy"
+{
+    echo "apiVersion: kustomize.config.k8s.io/v1beta1"
+    echo "kind: Kustomization"
+    echo "resources:"
+    echo "  - ../k8s/overlays/$overlay"
+    if [ "$gateway_api" = 1 ]; then
+        echo "components:"
+        echo "  - ../k8s/components/gateway-api"
+    fi
+    if [ -n "${IMAGE_TAG:-}" ] || [ -n "${IMAGE_REGISTRY:-}" ]; then
+        echo "images:"
+        for svc in "${services[@]}"; do
+            echo "  - name: $(overlay_image_name "$svc")"
+            [ -z "${IMAGE_REGISTRY:-}" ] || echo "    newName: ${IMAGE_REGISTRY%/}/$svc"
+            [ -z "${IMAGE_TAG:-}" ] || echo "    newTag: \"$IMAGE_TAG\""
+        done
+    fi
+} > "$work/deploy/kustomization.yaml"
+
+rendered="$work/rendered.yaml"
+kubectl kustomize "$work/deploy" > "$rendered"
+if [ "$dry_run" = 1 ]; then
+    cat "$rendered"
+    exit 0
+fi
+
+apply() { # [label selector]: only the objects it selects
+    log "applying ${1:-everything}"
+    kubectl apply --filename "$rendered" ${1:+--selector "$1"}
+}
+
+wait_rollout() { # kind/name
+    if kubectl --namespace "$namespace" rollout status "$1" --timeout="${timeout_s}s"; then
+        return 0
+    fi
+    kubectl --namespace "$namespace" get pods --selector "app=${1#*/}" -o wide >&2 || true
+    if [ "${AUTO_ROLLBACK:-0}" = 1 ] && [ "${1%%/*}" = deployment ]; then
+        log "rolling $1 back to its previous revision"
+        kubectl --namespace "$namespace" rollout undo "$1" >&2 || true
+    fi
+    die "$1 did not become ready within ${timeout_s}s (see the pods above;" \
+        "'kubectl -n $namespace logs <pod> -c migrate' shows a failed migration)"
+}
+
+print_address() {
+    local kind=ingress jsonpath='{.status.loadBalancer.ingress[0].ip}{.status.loadBalancer.ingress[0].hostname}'
+    if [ "$gateway_api" = 1 ]; then
+        kind=gateway jsonpath='{.status.addresses[0].value}'
+    fi
+    local deadline=$((SECONDS + address_timeout_s)) address=""
+    while :; do
+        address="$(kubectl --namespace "$namespace" get "$kind" conduit -o "jsonpath=$jsonpath" \
+            2>/dev/null || true)"
+        if [ -n "$address" ] || [ "$SECONDS" -ge "$deadline" ]; then
+            break
+        fi
+        sleep 5
+    done
+    if [ -z "$address" ]; then
+        log "WARNING: the $kind has no address after ${address_timeout_s}s;" \
+            "is its controller installed (docs/operations.md)?"
+        return 0
+    fi
+    echo "Conduit is served at http://$address/flask/api"
+}
+
+case "$target" in
+    all)
+        apply
+        wait_rollout statefulset/postgres
+        for svc in "${services[@]}"; do wait_rollout "deployment/$svc"; done
+        ;;
+    shared)
+        apply "app notin ($(IFS=,; echo "${services[*]}"))"
+        wait_rollout statefulset/postgres
+        ;;
+    *)
+        # The Deployment names hashed config and secrets: they must exist first.
+        apply "app.kubernetes.io/component=config"
+        apply "app=$target"
+        wait_rollout "deployment/$target"
+        ;;
+esac
+print_address

@@ -1,0 +1,276 @@
+"""The kops spec renders and validates; the cluster scripts do what CI relies on.
+
+kops and a cluster do not exist here: the scripts run against small fake `kops` and
+`kubectl` commands that record their calls (the fake kubectl renders with the real one).
+"""
+import base64
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CLUSTER = ROOT / "cluster"
+VALIDATE_KOPS = ROOT.parent / "shared" / "tools" / "validate-kops"
+SCRIPTS = sorted(CLUSTER.glob("*.sh"))
+SECRETS = {"CONDUIT_SECRET": "jwt-key", "DB_USER": "postgres", "DB_PASSWORD": "admin-pw",
+           "AUTH_DB_PASSWORD": "auth-pw", "PROFILES_DB_PASSWORD": "profiles-pw",
+           "ARTICLES_DB_PASSWORD": "articles-pw"}
+CLUSTER_VARS = {"K8S_CLUSTER_NAME": "demo.k8s.local", "KOPS_STATE_STORE": "gs://demo-state/",
+                "GCP_PROJECT": "demo-project", "GCP_ZONE": "us-central1-a"}
+
+
+def run(args, env, **kwargs):
+    return subprocess.run([str(a) for a in args], env=env, capture_output=True, text=True,
+                          check=False, timeout=120, **kwargs)
+
+
+# --- kops manifest ------------------------------------------------------------------
+
+def test_kops_manifest_with_example_values_passes_validate_kops(clean_env, tmp_path):
+    if not VALIDATE_KOPS.exists():
+        pytest.skip(f"{VALIDATE_KOPS} is absent (needs ../shared next to the repository)")
+    rendered = run([CLUSTER / "render-kops.sh"], clean_env)
+    assert rendered.returncode == 0, rendered.stderr
+    assert "example value" in rendered.stderr
+    manifest = tmp_path / "kops.yaml"
+    manifest.write_text(rendered.stdout)
+    result = run([sys.executable, VALIDATE_KOPS, manifest], clean_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_kops_manifest_takes_name_state_store_project_and_zone_from_env(clean_env):
+    result = run([CLUSTER / "render-kops.sh", "--require"], {**clean_env, **CLUSTER_VARS})
+    assert result.returncode == 0, result.stderr
+    cluster, *groups = yaml.safe_load_all(result.stdout)
+    assert cluster["metadata"]["name"] == "demo.k8s.local"
+    assert cluster["spec"]["configBase"] == "gs://demo-state/demo.k8s.local"
+    assert cluster["spec"]["project"] == "demo-project"
+    assert cluster["spec"]["cloudProvider"] == "gce"
+    assert cluster["spec"]["kubernetesVersion"].startswith("1.32.")
+    assert [s["region"] for s in cluster["spec"]["subnets"]] == ["us-central1"]
+    assert sorted(g["spec"]["role"] for g in groups) == ["ControlPlane", "Node"]
+    for group in groups:
+        assert group["metadata"]["labels"]["kops.k8s.io/cluster"] == "demo.k8s.local"
+        assert group["spec"]["zones"] == ["us-central1-a"]
+    (nodes,) = [g for g in groups if g["spec"]["role"] == "Node"]
+    assert nodes["spec"]["minSize"] >= 2, "the gce overlay spreads two replicas over nodes"
+    assert "${" not in "".join(line.split("#")[0] for line in result.stdout.splitlines())
+
+
+def test_kops_manifest_names_every_missing_variable_when_required(clean_env):
+    result = run([CLUSTER / "render-kops.sh", "--require"],
+                 {**clean_env, "GCP_PROJECT": "demo-project"})
+    assert result.returncode != 0
+    assert "K8S_CLUSTER_NAME KOPS_STATE_STORE GCP_ZONE" in result.stderr
+
+
+def test_kops_manifest_accepts_the_legacy_cluster_name_variable(clean_env):
+    env = {**clean_env, **CLUSTER_VARS, "K8S_CLUSTER_NAEM": "legacy.k8s.local"}
+    del env["K8S_CLUSTER_NAME"]
+    result = run([CLUSTER / "render-kops.sh", "--require"], env)
+    assert result.returncode == 0, result.stderr
+    assert next(yaml.safe_load_all(result.stdout))["metadata"]["name"] == "legacy.k8s.local"
+
+
+def test_make_kops_manifest_prints_the_manifest(clean_env):
+    result = run(["make", "--no-print-directory", "-s", "kops-manifest"], clean_env, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert [d["kind"] for d in yaml.safe_load_all(result.stdout)] == [
+        "Cluster", "InstanceGroup", "InstanceGroup"]
+
+
+# --- shell hygiene ------------------------------------------------------------------
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_script_parses_and_passes_shellcheck(script, tool, clean_env):
+    assert os.access(script, os.X_OK), f"{script.name} is not executable"
+    assert run(["bash", "-n", script], clean_env).returncode == 0
+    result = run([tool("shellcheck"), "--severity=style", script], clean_env)
+    assert result.returncode == 0, result.stdout
+
+
+# --- create-or-update.sh with a fake kops ---------------------------------------------
+
+FAKE_KOPS = """#!/usr/bin/env bash
+echo "$*" >> "$FAKE_LOG"
+case "$1 $2" in
+    "get cluster") [ "${FAKE_EXISTS:-0}" = 1 ] ;;
+    "validate cluster") [ "${FAKE_VALID:-1}" = 1 ] ;;
+    *) exit 0 ;;
+esac
+"""
+
+
+@pytest.fixture
+def fake_bin(tmp_path, clean_env, tool):
+    """A PATH with fake kops and kubectl in front; returns (env, log file)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "kops").write_text(FAKE_KOPS)
+    (bin_dir / "kubectl").write_text(FAKE_KUBECTL)
+    for fake in bin_dir.iterdir():
+        fake.chmod(0o755)
+    log = tmp_path / "calls.log"
+    env = {**clean_env, "PATH": f"{bin_dir}:{clean_env['PATH']}", "FAKE_LOG": str(log),
+           "FAKE_APPLIED": str(tmp_path / "applied"), "REAL_KUBECTL": tool("kubectl")}
+    return env, log
+
+
+def calls(log):
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_create_or_update_creates_a_missing_cluster_and_waits_for_it(fake_bin):
+    env, log = fake_bin
+    result = run([CLUSTER / "create-or-update.sh"], {**env, **CLUSTER_VARS})
+    assert result.returncode == 0, result.stderr
+    verbs = [" ".join(c.split()[:2]) for c in calls(log)]
+    assert verbs == ["get cluster", "create --filename", "update cluster",
+                     "export kubecfg", "validate cluster"]
+    assert "--yes" in calls(log)[2] and "--name demo.k8s.local" in calls(log)[2]
+
+
+def test_create_or_update_replaces_the_spec_of_an_existing_cluster(fake_bin):
+    env, log = fake_bin
+    result = run([CLUSTER / "create-or-update.sh"], {**env, **CLUSTER_VARS, "FAKE_EXISTS": "1"})
+    assert result.returncode == 0, result.stderr
+    assert [c.split()[0] for c in calls(log)][:3] == ["get", "replace", "update"]
+
+
+def test_create_or_update_gives_up_after_the_timeout_with_a_clear_message(fake_bin):
+    env, log = fake_bin
+    result = run([CLUSTER / "create-or-update.sh"],
+                 {**env, **CLUSTER_VARS, "FAKE_VALID": "0", "VALIDATE_TIMEOUT": "2",
+                  "VALIDATE_INTERVAL": "1"})
+    assert result.returncode != 0
+    assert "did not validate within 2s" in result.stderr
+    assert 2 <= sum(c.startswith("validate") for c in calls(log)) <= 4
+
+
+def test_create_or_update_accepts_the_legacy_variable_and_refuses_missing_ones(fake_bin):
+    env, log = fake_bin
+    legacy = {**env, **CLUSTER_VARS, "K8S_CLUSTER_NAEM": "old.k8s.local"}
+    del legacy["K8S_CLUSTER_NAME"]
+    assert run([CLUSTER / "create-or-update.sh"], legacy).returncode == 0
+    assert "--name old.k8s.local" in calls(log)[0]
+    log.unlink()
+    result = run([CLUSTER / "create-or-update.sh"], {**env, "GCP_PROJECT": "p"})
+    assert result.returncode != 0 and "K8S_CLUSTER_NAME" in result.stderr
+    assert calls(log) == [], "nothing may touch the cloud without the full spec"
+
+
+# --- deploy.sh with a fake kubectl ----------------------------------------------------
+
+FAKE_KUBECTL = """#!/usr/bin/env bash
+case "$1" in
+    kustomize) exec "$REAL_KUBECTL" "$@" ;;
+esac
+echo "$*" >> "$FAKE_LOG"
+[ "$1" != --namespace ] || shift 2
+case "$1" in
+    apply)
+        mkdir -p "$FAKE_APPLIED"
+        n=$(find "$FAKE_APPLIED" -name '*.yaml' | wc -l)
+        cp "$3" "$FAKE_APPLIED/$n.yaml" ;;
+    rollout) [ "$2" != status ] || [ "${FAKE_ROLLOUT_FAILS:-}" != "${3#*/}" ] || exit 1 ;;
+    get) [ "$2" = pods ] || echo 203.0.113.7 ;;
+esac
+"""
+
+
+def selected(selector, labels):
+    """Evaluate the label selectors deploy.sh uses (=, notin) on labels."""
+    if not selector:
+        return True
+    for part in re.findall(r"[^,(]+(?:\([^)]*\))?", selector):
+        if " notin " in part:
+            key, values = part.split(" notin ")
+            if labels.get(key) in values.strip("()").split(","):
+                return False
+        elif labels.get(part.split("=")[0]) != part.split("=")[1]:
+            return False
+    return True
+
+
+def applied_objects(log, applied):
+    """(kind, name) of every object each `kubectl apply` call selected."""
+    objects = set()
+    for index, call in enumerate(c for c in calls(log) if c.startswith("apply")):
+        selector = call.split("--selector ", 1)[1] if "--selector" in call else ""
+        for doc in yaml.safe_load_all((applied / f"{index}.yaml").read_text()):
+            if selected(selector, doc["metadata"].get("labels", {})):
+                objects.add((doc["kind"], doc["metadata"]["name"]))
+    return objects
+
+
+def deploy(env, *args, **extra):
+    return run([CLUSTER / "deploy.sh", *args], {**env, **SECRETS, **extra})
+
+
+def test_deploy_renders_images_with_the_pipeline_tag_and_the_secret_values(fake_bin):
+    env, _ = fake_bin
+    result = deploy(env, "-n", IMAGE_TAG="1a2b3c", IMAGE_REGISTRY="registry.example.org/x/")
+    assert result.returncode == 0, result.stderr
+    docs = list(yaml.safe_load_all(result.stdout))
+    images = {c["image"] for d in docs if d["kind"] == "Deployment"
+              for c in d["spec"]["template"]["spec"]["containers"]}
+    services = ("auth", "profiles", "articles")
+    assert images == {f"registry.example.org/x/{s}:1a2b3c" for s in services}
+    (secret,) = [d for d in docs if d["kind"] == "Secret"]
+    assert {k: base64.b64decode(v).decode() for k, v in secret["data"].items()} == SECRETS
+    assert not (ROOT / "k8s" / "base" / "secrets.env").exists()
+
+
+def test_deploy_all_applies_everything_and_prints_the_address(fake_bin, tmp_path):
+    env, log = fake_bin
+    result = deploy(env, "-o", "dev", "all")
+    assert result.returncode == 0, result.stderr
+    rendered = deploy(env, "-o", "dev", "-n").stdout
+    everything = {(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(rendered)}
+    assert applied_objects(log, tmp_path / "applied") == everything
+    waited = [c.split()[-2] for c in calls(log) if "rollout status" in c]
+    assert sorted(waited) == ["deployment/articles", "deployment/auth", "deployment/profiles",
+                              "statefulset/postgres"]
+    assert "http://203.0.113.7/flask/api" in result.stdout
+
+
+def test_deploy_shared_and_one_service_split_the_manifest_cleanly(fake_bin, tmp_path):
+    env, log = fake_bin
+    assert deploy(env, "shared").returncode == 0
+    shared = applied_objects(log, tmp_path / "applied")
+    assert {("StatefulSet", "postgres"), ("Ingress", "conduit"),
+            ("NetworkPolicy", "default-deny"), ("Namespace", "conduit")} <= shared
+    assert not {o for o in shared if o[0] in ("Deployment", "HorizontalPodAutoscaler")}
+    log.unlink()
+    for old in (tmp_path / "applied").iterdir():
+        old.unlink()
+    assert deploy(env, "auth").returncode == 0, "service deploy"
+    auth = applied_objects(log, tmp_path / "applied")
+    assert {(k, "auth") for k in ("ServiceAccount", "Deployment", "Service",
+                                  "HorizontalPodAutoscaler", "PodDisruptionBudget")} <= auth
+    assert {k for k, _ in auth - shared} == {"ServiceAccount", "Deployment", "Service",
+                                             "HorizontalPodAutoscaler", "PodDisruptionBudget"}
+    assert {k for k, _ in auth & shared} == {"Secret", "ConfigMap"}
+    assert [c.split()[-2] for c in calls(log) if "rollout status" in c] == ["deployment/auth"]
+
+
+def test_deploy_fails_clearly_and_can_roll_back_a_stuck_rollout(fake_bin):
+    env, log = fake_bin
+    result = deploy(env, "profiles", FAKE_ROLLOUT_FAILS="profiles", AUTO_ROLLBACK="1",
+                    ROLLOUT_TIMEOUT="5")
+    assert result.returncode != 0
+    assert "deployment/profiles did not become ready within 5s" in result.stderr
+    assert any(c.startswith("--namespace conduit rollout undo deployment/profiles")
+               for c in calls(log))
+
+
+def test_deploy_refuses_to_run_without_every_secret(fake_bin):
+    env, log = fake_bin
+    result = run([CLUSTER / "deploy.sh", "all"], {**env, "CONDUIT_SECRET": "x"})
+    assert result.returncode != 0 and "DB_PASSWORD" in result.stderr
+    assert calls(log) == []

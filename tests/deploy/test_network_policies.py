@@ -1,0 +1,133 @@
+"""The NetworkPolicies allow exactly the call graph of docs/architecture.md.
+
+Every pair of pods (ours, the ingress and gateway controllers, cluster DNS, a stranger
+in our namespace and one outside it) is evaluated with the NetworkPolicy rules; the
+set of allowed (from, to, port) must equal the expected one.
+"""
+NAMESPACE = "conduit"
+CONTROLLERS = ("ingress-nginx", "nginx-gateway")
+CALLS = {("profiles", "auth"), ("articles", "profiles"), ("articles", "auth")}
+SERVICES = ("auth", "profiles", "articles")
+
+
+def pod(name, namespace, labels, ports):
+    return {"name": name, "namespace": namespace, "labels": labels, "ports": ports}
+
+
+def cluster_pods(rendered):
+    """Our workloads' pods plus the outside pods they meet on a real cluster."""
+    pods = []
+    for workload in (d for d in rendered if d["kind"] in ("Deployment", "StatefulSet")):
+        template = workload["spec"]["template"]
+        ports = [(p.get("name"), p["containerPort"], p.get("protocol", "TCP"))
+                 for c in template["spec"]["containers"] for p in c.get("ports", [])]
+        pods.append(pod(workload["metadata"]["name"], NAMESPACE,
+                        template["metadata"]["labels"], ports))
+    for controller in CONTROLLERS:
+        pods.append(pod(controller, controller, {"app.kubernetes.io/name": controller},
+                        [("http", 80, "TCP")]))
+    pods.append(pod("kube-dns", "kube-system", {"k8s-app": "kube-dns"},
+                    [("dns", 53, "UDP"), ("dns-tcp", 53, "TCP")]))
+    pods.append(pod("stranger", NAMESPACE, {"app": "stranger"}, [("http", 8000, "TCP")]))
+    pods.append(pod("outsider", "default", {"app": "outsider"}, [("https", 443, "TCP")]))
+    return pods
+
+
+def selects(selector, labels):
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expr in selector.get("matchExpressions", []):
+        key, values = expr["key"], expr.get("values", [])
+        if not {"In": labels.get(key) in values, "NotIn": labels.get(key) not in values,
+                "Exists": key in labels, "DoesNotExist": key not in labels}[expr["operator"]]:
+            return False
+    return True
+
+
+def namespace_labels(name):
+    return {"kubernetes.io/metadata.name": name}
+
+
+def peer_matches(peer, other, policy_namespace):
+    assert "ipBlock" not in peer, "address ranges would bypass the pod-level graph"
+    if "namespaceSelector" in peer:
+        if not selects(peer["namespaceSelector"], namespace_labels(other["namespace"])):
+            return False
+    elif other["namespace"] != policy_namespace:
+        return False
+    return selects(peer.get("podSelector", {}), other["labels"])
+
+
+def port_matches(rule_ports, target, port):
+    if not rule_ports:
+        return True
+    name, number, protocol = port
+    for entry in rule_ports:
+        wanted = entry.get("port")
+        if entry.get("protocol", "TCP") == protocol and wanted in (None, number, name):
+            return True
+    return False
+
+
+def allowed_by(policies, subject, direction, other, port, target):
+    """Whether the policies on `subject` let traffic in (from other) or out (to other)."""
+    section, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
+    relevant = [p for p in policies if p["metadata"]["namespace"] == subject["namespace"]
+                and direction in p["spec"]["policyTypes"]
+                and selects(p["spec"]["podSelector"], subject["labels"])]
+    if not relevant:
+        return True
+    for policy in relevant:
+        for rule in policy["spec"].get(section, []):
+            peers = rule.get(peers_key)
+            if (not peers or any(peer_matches(peer, other, policy["metadata"]["namespace"])
+                                 for peer in peers)) and port_matches(rule.get("ports"), target,
+                                                                      port):
+                return True
+    return False
+
+
+def allowed_edges(rendered):
+    policies = [d for d in rendered if d["kind"] == "NetworkPolicy"]
+    pods = cluster_pods(rendered)
+    edges = set()
+    for source in pods:
+        for target in pods:
+            if source is target or NAMESPACE not in (source["namespace"], target["namespace"]):
+                continue  # traffic between outside pods is not ours to police
+            for port in target["ports"]:
+                if (allowed_by(policies, source, "Egress", target, port, target)
+                        and allowed_by(policies, target, "Ingress", source, port, target)):
+                    edges.add((source["name"], target["name"], port[1], port[2]))
+    return edges
+
+
+def expected_edges(rendered):
+    ours = [d["metadata"]["name"] for d in rendered if d["kind"] in ("Deployment", "StatefulSet")]
+    edges = {(c, s, 8000, "TCP") for c in CONTROLLERS for s in SERVICES}
+    edges |= {(caller, callee, 8000, "TCP") for caller, callee in CALLS}
+    edges |= {(s, "postgres", 5432, "TCP") for s in SERVICES}
+    edges |= {(p, "kube-dns", 53, proto) for p in ours + ["stranger"] for proto in ("UDP", "TCP")}
+    return edges
+
+
+def test_policies_allow_exactly_the_call_graph(docs, target):
+    rendered = docs(target)
+    assert allowed_edges(rendered) == expected_edges(rendered)
+
+
+def test_everything_in_the_namespace_is_denied_by_default(docs, target):
+    policies = [d for d in docs(target) if d["kind"] == "NetworkPolicy"]
+    defaults = [p for p in policies if p["spec"]["podSelector"] == {}
+                and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+                and not p["spec"].get("ingress") and not p["spec"].get("egress")]
+    assert defaults, "a default-deny policy keeps new pods closed until they get their own"
+
+
+def test_the_evaluator_notices_an_extra_permission(docs):
+    rendered = docs("dev")
+    for policy in rendered:
+        if policy["kind"] == "NetworkPolicy" and policy["metadata"]["name"] == "postgres":
+            policy["spec"]["ingress"][0]["from"].append(
+                {"namespaceSelector": {"matchLabels": namespace_labels("ingress-nginx")}})
+    assert ("ingress-nginx", "postgres", 5432, "TCP") in allowed_edges(rendered)

@@ -1,0 +1,99 @@
+"""Every target renders, passes the Kubernetes 1.32 schemas and lints clean."""
+import pathlib
+import subprocess
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SERVICES = ("auth", "profiles", "articles")
+
+KUBERNETES_VERSION = "1.32.0"
+YAMLLINT_CONFIG = (
+    "{extends: default, rules: {document-start: disable, line-length: {max: 100},"
+    " truthy: {check-keys: false}, comments: {min-spaces-from-content: 1}}}"
+)
+
+
+def test_target_passes_kubernetes_validate_strict(render, tool, target, tmp_path):
+    manifest = tmp_path / f"{target}.yaml"
+    manifest.write_text(render(target))
+    result = subprocess.run(
+        [tool("kubernetes-validate"), "--strict", "-k", KUBERNETES_VERSION, "--quiet",
+         str(manifest)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ERROR" not in result.stdout, result.stdout
+
+
+def test_every_namespaced_object_lives_in_the_conduit_namespace(docs, target):
+    for doc in docs(target):
+        if doc["kind"] != "Namespace":
+            assert doc["metadata"].get("namespace") == "conduit", doc["metadata"]["name"]
+
+
+def test_yaml_files_are_lint_clean(tool):
+    files = sorted(str(p) for p in (ROOT / "k8s").rglob("*.yaml"))
+    files += sorted(str(p) for p in (ROOT / "cluster" / "kops").glob("*.yaml.tmpl"))
+    files.append(str(ROOT / "gateway" / "routes.yml"))
+    result = subprocess.run([tool("yamllint"), "-s", "-d", YAMLLINT_CONFIG, *files],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+
+
+def test_no_image_is_latest_or_untagged(docs, target):
+    images = [c["image"] for d in docs(target) for c in containers_of(d)]
+    assert images
+    for image in images:
+        name, _, tag = image.rpartition(":")
+        assert "@sha256:" in image or (name and "/" not in tag and tag != "latest"), image
+
+
+def test_base_uses_bare_service_image_names_with_a_fixed_tag():
+    for service in SERVICES:
+        text = (ROOT / "k8s" / "base" / f"{service}.yaml").read_text()
+        images = {line.split("image:")[1].strip() for line in text.splitlines()
+                  if "image:" in line}
+        assert len(images) == 1, images
+        name, tag = images.pop().split(":")
+        assert name == service and tag != "latest"
+
+
+def test_gce_sets_registry_and_tag_through_kustomize_images(docs):
+    spec = yaml.safe_load((ROOT / "k8s" / "overlays" / "gce" / "kustomization.yaml").read_text())
+    declared = {i["name"]: i for i in spec["images"]}
+    assert set(declared) == set(SERVICES)
+    for doc in docs("gce"):
+        for container in containers_of(doc):
+            if container["image"].startswith("postgres:"):
+                continue
+            image = declared[doc["metadata"]["name"]]
+            assert container["image"] == f"{image['newName']}:{image['newTag']}"
+            assert "." in image["newName"].split("/")[0], "expected a registry host"
+
+
+def containers_of(doc):
+    if doc["kind"] not in ("Deployment", "StatefulSet"):
+        return []
+    pod = doc["spec"]["template"]["spec"]
+    return pod.get("initContainers", []) + pod["containers"]
+
+
+def test_secret_values_stay_out_of_git():
+    base = ROOT / "k8s" / "base"
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(base / "secrets.env")],
+                             cwd=ROOT, check=False)
+    assert ignored.returncode == 0, "k8s/base/secrets.env must be git-ignored"
+    for path in ROOT.joinpath("k8s").rglob("*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text()):
+            assert not (doc and doc.get("kind") == "Secret"), f"{path} commits a Secret"
+    example = dict(line.split("=", 1) for line in (base / "secrets.env.example").read_text()
+                   .splitlines() if line and not line.startswith("#"))
+    assert {k for k, v in example.items() if v not in ("change-me", "postgres")} == set()
+
+
+def test_example_secrets_hold_exactly_the_keys_the_manifests_read(docs, overlay):
+    base = ROOT / "k8s" / "base"
+    example = {line.split("=", 1)[0] for line in (base / "secrets.env.example").read_text()
+               .splitlines() if line and not line.startswith("#")}
+    read = {e["valueFrom"]["secretKeyRef"]["key"] for d in docs(overlay)
+            for c in containers_of(d) for e in c.get("env", []) if "valueFrom" in e}
+    assert read == example

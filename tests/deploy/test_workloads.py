@@ -1,0 +1,285 @@
+"""Workloads: names, migrations, probes, limits, security, selectors, ports, env, Postgres."""
+import pathlib
+import re
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SERVICES = ("auth", "profiles", "articles")
+WORKLOADS = ("Deployment", "StatefulSet")
+CALLS = {"profiles": ("auth",), "articles": ("auth", "profiles")}
+
+
+def by_kind(rendered, kind):
+    return {d["metadata"]["name"]: d for d in rendered if d["kind"] == kind}
+
+
+def pod_spec(workload):
+    return workload["spec"]["template"]["spec"]
+
+
+def selects(selector, labels):
+    """Evaluate a LabelSelector (matchLabels + matchExpressions) on labels."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expr in selector.get("matchExpressions", []):
+        key, op, values = expr["key"], expr["operator"], expr.get("values", [])
+        if not {"In": key in labels and labels[key] in values,
+                "NotIn": labels.get(key) not in values,
+                "Exists": key in labels,
+                "DoesNotExist": key not in labels}[op]:
+            return False
+    return True
+
+
+def quantity(value):
+    """A CPU or memory quantity as a number (cores or bytes)."""
+    units = {"m": 1e-3, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 1e3, "M": 1e6, "G": 1e9}
+    number, unit = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", str(value)).groups()
+    return float(number) * units.get(unit, 1)
+
+
+def env_map(container):
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+# --- one file, one name per service ------------------------------------------------
+
+def test_each_service_file_holds_its_serviceaccount_deployment_and_service():
+    for service in SERVICES:
+        docs = list(yaml.safe_load_all((ROOT / "k8s" / "base" / f"{service}.yaml").read_text()))
+        assert sorted(d["kind"] for d in docs) == ["Deployment", "Service", "ServiceAccount"]
+        for doc in docs:
+            assert doc["metadata"]["name"] == service
+            assert doc["metadata"]["labels"]["app"] == service
+
+
+def test_deployment_uses_its_own_name_for_label_account_and_container(docs, target):
+    deployments = by_kind(docs(target), "Deployment")
+    assert set(deployments) == set(SERVICES)
+    accounts = by_kind(docs(target), "ServiceAccount")
+    for name, deployment in deployments.items():
+        spec = pod_spec(deployment)
+        assert deployment["spec"]["template"]["metadata"]["labels"]["app"] == name
+        assert spec["serviceAccountName"] == name and name in accounts
+        assert accounts[name]["automountServiceAccountToken"] is False
+        assert spec["containers"][0]["name"] == name
+        image = spec["containers"][0]["image"].rsplit(":", 1)[0]
+        assert image == name or image.endswith("/" + name)
+
+
+def test_each_deployment_migrates_first_with_its_own_image(docs, target):
+    for name, deployment in by_kind(docs(target), "Deployment").items():
+        spec = pod_spec(deployment)
+        (migrate,) = spec["initContainers"]
+        (app,) = spec["containers"]
+        assert migrate["image"] == app["image"], name
+        assert migrate.get("args") == ["migrate"] and "command" not in migrate, name
+        assert env_map(migrate)["DATABASE_URL"] == env_map(app)["DATABASE_URL"], name
+
+
+# --- probes, resources, security --------------------------------------------------
+
+def test_every_container_has_requests_and_limits(docs, target):
+    for workload in (d for d in docs(target) if d["kind"] in WORKLOADS):
+        spec = pod_spec(workload)
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            resources = container["resources"]
+            for key in ("cpu", "memory"):
+                request = quantity(resources["requests"][key])
+                assert 0 < request <= quantity(resources["limits"][key]), container["name"]
+
+
+def test_every_container_is_locked_down(docs, target):
+    for workload in (d for d in docs(target) if d["kind"] in WORKLOADS):
+        spec = pod_spec(workload)
+        pod_context = spec["securityContext"]
+        assert pod_context["seccompProfile"]["type"] == "RuntimeDefault"
+        assert pod_context["runAsUser"] != 0
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False, container["name"]
+            assert context["readOnlyRootFilesystem"] is True, container["name"]
+            assert context["capabilities"]["drop"] == ["ALL"], container["name"]
+            assert context.get("runAsNonRoot", pod_context.get("runAsNonRoot")) is True
+
+
+def test_writable_tmp_is_an_emptydir(docs, target):
+    for workload in (d for d in docs(target) if d["kind"] in WORKLOADS):
+        spec = pod_spec(workload)
+        empty_dirs = {v["name"] for v in spec["volumes"] if "emptyDir" in v}
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+            assert mounts.get("/tmp") in empty_dirs, container["name"]
+
+
+def test_services_probe_readyz_and_healthz_on_a_named_port(docs, target):
+    for deployment in by_kind(docs(target), "Deployment").values():
+        (app,) = pod_spec(deployment)["containers"]
+        ports = {p["name"]: p["containerPort"] for p in app["ports"]}
+        assert ports == {"http": 8000}
+        for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
+            check = app[probe]["httpGet"]
+            assert (check["path"], check["port"]) == (path, "http"), app["name"]
+
+
+def test_postgres_is_probed_with_pg_isready(docs, target):
+    postgres = by_kind(docs(target), "StatefulSet")["postgres"]
+    (container,) = pod_spec(postgres)["containers"]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["exec"]["command"][0] == "pg_isready"
+
+
+# --- selectors and ports ------------------------------------------------------------
+
+def workload_pods(rendered):
+    return {w["metadata"]["name"]: w for w in rendered if w["kind"] in WORKLOADS}
+
+
+def test_workload_selectors_match_their_pod_labels(docs, target):
+    for workload in workload_pods(docs(target)).values():
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        assert selects(workload["spec"]["selector"], labels), workload["metadata"]["name"]
+
+
+def test_each_service_selects_one_workload_and_targets_a_named_port(docs, target):
+    rendered = docs(target)
+    pods = workload_pods(rendered)
+    for name, service in by_kind(rendered, "Service").items():
+        chosen = [w for w in pods.values()
+                  if selects({"matchLabels": service["spec"]["selector"]},
+                             w["spec"]["template"]["metadata"]["labels"])]
+        assert [w["metadata"]["name"] for w in chosen] == [name]
+        ports = {p["name"]: p for c in pod_spec(chosen[0])["containers"] for p in c["ports"]}
+        for port in service["spec"]["ports"]:
+            assert isinstance(port["targetPort"], str), f"{name}: name the target port"
+            assert port["targetPort"] in ports and port["name"] == port["targetPort"]
+            assert ports[port["targetPort"]]["containerPort"] == port["port"]
+
+
+def test_budgets_and_autoscalers_point_at_existing_deployments(docs, overlay):
+    rendered = docs(overlay)
+    deployments = by_kind(rendered, "Deployment")
+    for budget in by_kind(rendered, "PodDisruptionBudget").values():
+        chosen = [n for n, d in deployments.items() if selects(
+            budget["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])]
+        assert chosen == [budget["metadata"]["name"]]
+    for scaler in by_kind(rendered, "HorizontalPodAutoscaler").values():
+        target = scaler["spec"]["scaleTargetRef"]
+        assert target["kind"] == "Deployment" and target["name"] in deployments
+
+
+# --- environment ----------------------------------------------------------------
+
+def test_database_url_is_built_from_the_service_own_password(docs, target):
+    for name, deployment in by_kind(docs(target), "Deployment").items():
+        spec = pod_spec(deployment)
+        for container in spec["initContainers"] + spec["containers"]:
+            env = container["env"]
+            names = [e["name"] for e in env]
+            password = env_map(container)["DB_PASSWORD"]["valueFrom"]["secretKeyRef"]
+            assert password["key"] == f"{name.upper()}_DB_PASSWORD"
+            url = env_map(container)["DATABASE_URL"]["value"]
+            assert url == (f"postgresql+psycopg2://conduit_{name}:$(DB_PASSWORD)"
+                           "@postgres:5432/conduit")
+            # $(VAR) only expands variables defined earlier in the list.
+            assert names.index("DB_PASSWORD") < names.index("DATABASE_URL")
+
+
+def test_services_get_the_urls_of_exactly_the_peers_they_call(docs, target):
+    rendered = docs(target)
+    services = by_kind(rendered, "Service")
+    for name, deployment in by_kind(rendered, "Deployment").items():
+        (app,) = pod_spec(deployment)["containers"]
+        urls = {k: v["value"] for k, v in env_map(app).items() if k.endswith("_SERVICE_URL")}
+        assert urls == {f"{peer.upper()}_SERVICE_URL": f"http://{peer}:8000"
+                        for peer in CALLS.get(name, ())}
+        for peer in CALLS.get(name, ()):
+            assert 8000 in {p["port"] for p in services[peer]["spec"]["ports"]}
+
+
+def test_every_secret_and_configmap_reference_resolves(docs, target):
+    rendered = docs(target)
+    secrets, configmaps = by_kind(rendered, "Secret"), by_kind(rendered, "ConfigMap")
+    for workload in workload_pods(rendered).values():
+        spec = pod_spec(workload)
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            for var in container.get("env", []):
+                ref = var.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    assert ref["key"] in secrets[ref["name"]]["data"], ref
+            for source in container.get("envFrom", []):
+                runtime = configmaps[source["configMapRef"]["name"]]["data"]
+                assert {"LOG_LEVEL", "WEB_CONCURRENCY"} <= set(runtime)
+        for volume in spec.get("volumes", []):
+            if "configMap" in volume:
+                data = configmaps[volume["configMap"]["name"]]["data"]
+                assert {i["key"] for i in volume["configMap"]["items"]} <= set(data)
+
+
+# --- Postgres -----------------------------------------------------------------------
+
+def test_postgres_keeps_its_data_on_a_claim_behind_a_headless_service(docs, target):
+    rendered = docs(target)
+    postgres = by_kind(rendered, "StatefulSet")["postgres"]
+    service = by_kind(rendered, "Service")[postgres["spec"]["serviceName"]]
+    assert service["metadata"]["name"] == "postgres" and service["spec"]["clusterIP"] == "None"
+    (claim,) = postgres["spec"]["volumeClaimTemplates"]
+    (container,) = pod_spec(postgres)["containers"]
+    assert container["image"] == "postgres:15-bookworm"
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    pgdata = env_map(container)["PGDATA"]["value"]
+    assert pgdata.startswith(mounts[claim["metadata"]["name"]] + "/")
+
+
+def test_postgres_runs_only_the_bootstrap_script_from_initdb(docs, target):
+    postgres = by_kind(docs(target), "StatefulSet")["postgres"]
+    spec = pod_spec(postgres)
+    (container,) = spec["containers"]
+    env = env_map(container)
+    mounted = {}
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    for mount in container["volumeMounts"]:
+        volume = volumes.get(mount["name"], {})  # the data claim is not among them
+        for item in volume.get("configMap", {}).get("items", []):
+            mounted[item["key"]] = (mount["mountPath"] + "/" + item["path"],
+                                    volume["configMap"]["defaultMode"])
+    script, mode = mounted["bootstrap.sh"]
+    assert script == "/docker-entrypoint-initdb.d/bootstrap.sh" and mode & 0o111
+    assert not mounted["bootstrap.sql"][0].startswith("/docker-entrypoint-initdb.d/")
+    assert env["CONDUIT_BOOTSTRAP_SQL"]["value"] == mounted["bootstrap.sql"][0]
+    keys = {k: v["valueFrom"]["secretKeyRef"]["key"] for k, v in env.items() if "valueFrom" in v}
+    assert keys == {"POSTGRES_USER": "DB_USER", "POSTGRES_PASSWORD": "DB_PASSWORD",
+                    **{f"{s.upper()}_DB_PASSWORD": f"{s.upper()}_DB_PASSWORD" for s in SERVICES}}
+
+
+def test_bootstrap_configmap_is_the_db_folder_verbatim(docs, target):
+    (bootstrap,) = [d for n, d in by_kind(docs(target), "ConfigMap").items()
+                    if n.startswith("postgres-bootstrap")]
+    assert bootstrap["data"] == {
+        "bootstrap.sh": (ROOT / "db" / "bootstrap.sh").read_text(),
+        "bootstrap.sql": (ROOT / "db" / "bootstrap.sql").read_text(),
+    }
+
+
+# --- environments ------------------------------------------------------------------
+
+def test_dev_runs_one_replica_of_each_service(docs):
+    for deployment in by_kind(docs("dev"), "Deployment").values():
+        assert deployment["spec"]["replicas"] == 1
+
+
+def test_gce_scales_and_rolls_without_losing_capacity(docs):
+    rendered = docs("gce")
+    scalers = by_kind(rendered, "HorizontalPodAutoscaler")
+    budgets = by_kind(rendered, "PodDisruptionBudget")
+    for name, deployment in by_kind(rendered, "Deployment").items():
+        replicas = deployment["spec"]["replicas"]
+        assert replicas >= 2
+        assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+        scaler = scalers[name]["spec"]
+        assert scaler["minReplicas"] == replicas < scaler["maxReplicas"]
+        (metric,) = scaler["metrics"]
+        assert metric["resource"]["name"] == "cpu"
+        # A budget as large as the replica count would block every node drain.
+        assert 1 <= budgets[name]["spec"]["minAvailable"] < replicas
