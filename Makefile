@@ -18,7 +18,7 @@ TEST_TARGETS := test-common $(addprefix test-,$(SERVICES))
 .PHONY: help install lint test test-common $(addprefix test-,$(SERVICES)) migrate clean
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
 
 $(BIN)/activate:

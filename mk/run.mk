@@ -1,0 +1,43 @@
+# The local stack and the end-to-end tests through the nginx gateway.
+# tools/conduit_dev holds the launcher that `make run` and tests/e2e share.
+#   make run                 the whole stack in the foreground (Ctrl-C stops it all)
+#   make test-e2e            start the stack on free ports, test through nginx, incl. newman
+#   make test-postman        the RealWorld Postman suite against a running gateway
+#                            (CONDUIT_BASE_URL, default make run's http://127.0.0.1:8080/flask/api)
+#   make test-e2e-external   the e2e tests against a running gateway at CONDUIT_BASE_URL
+#   make gateway-routes      regenerate the gateway template's routes from gateway/routes.yml
+NPM ?= npm
+NODE_TOOLS := node_modules/.installed
+CONDUIT_DEV := PYTHONPATH=$(CURDIR)/tools $(BIN)/python -m conduit_dev
+
+TEST_TARGETS += test-e2e
+
+.PHONY: run test-e2e e2e test-postman newman test-e2e-external node-tools gateway-routes
+
+# package-lock.json pins newman; npm ci installs exactly that.
+$(NODE_TOOLS): package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	touch $@
+
+node-tools: $(NODE_TOOLS) ## install the pinned npm tools (newman) with npm ci
+
+run: install ## the whole stack on http://localhost:8080/flask/api (Ctrl-C stops it)
+	$(CONDUIT_DEV) run
+
+test-e2e: install $(NODE_TOOLS) ## tests through the gateway on a fresh stack, incl. the Postman suite
+	env -u CONDUIT_BASE_URL $(PYTEST) tests/e2e
+
+e2e: test-e2e
+
+test-postman: install $(NODE_TOOLS) ## the RealWorld Postman suite against a running gateway
+	$(CONDUIT_DEV) newman $(if $(CONDUIT_BASE_URL),--api-url $(CONDUIT_BASE_URL))
+
+newman: test-postman
+
+test-e2e-external: install ## the e2e tests against a running gateway at CONDUIT_BASE_URL
+	@test -n "$(CONDUIT_BASE_URL)" || { \
+	    echo "set CONDUIT_BASE_URL, e.g. http://127.0.0.1:8080/flask/api" >&2; exit 1; }
+	CONDUIT_BASE_URL=$(CONDUIT_BASE_URL) $(PYTEST) tests/e2e -m "not postman"
+
+gateway-routes: install ## regenerate the gateway template's routes from gateway/routes.yml
+	$(CONDUIT_DEV) gateway-routes

@@ -1,0 +1,61 @@
+"""The nginx template is the routing table of gateway/routes.yml, and nginx accepts it."""
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conduit_dev import gateway, routes
+from conduit_dev.config import StackConfig
+from conduit_dev.system import MissingProgram, ensure_program
+
+README = routes.ROOT / "gateway" / "README.md"
+
+
+def test_template_routing_blocks_are_generated_from_routes_yml():
+    assert routes.rendered_template() == routes.TEMPLATE_FILE.read_text(), (
+        "gateway template is out of date with gateway/routes.yml: run `make gateway-routes`")
+
+
+def test_every_route_is_under_the_stripped_prefix_and_names_a_known_service():
+    table = routes.load_routes()
+    assert table.strip_prefix == "/flask"
+    for route in table.routes:
+        assert table.upstream_path(route.prefix).startswith("/api/")
+        assert route.service in {"auth", "profiles", "articles"}
+
+
+def test_locations_are_exactly_the_routes():
+    table = routes.load_routes()
+    found = re.findall(r"location (=|\^~) (\S+) \{\n.*?proxy_pass http://conduit_(\w+)(\S+);",
+                       routes.TEMPLATE_FILE.read_text(), re.DOTALL)
+    expected = []
+    for route in table.routes:
+        target = table.upstream_path(route.prefix)
+        expected.append(("=", route.prefix, route.service, target))
+        if route.subpaths:
+            expected.append(("^~", route.prefix + "/", route.service, target + "/"))
+    assert sorted(found) == sorted(expected)
+
+
+def test_every_template_variable_is_documented():
+    variables = set(re.findall(r"\$\{([A-Z_]+)\}", routes.TEMPLATE_FILE.read_text()))
+    documented = set(re.findall(r"`([A-Z_]+)`", README.read_text()))
+    assert variables <= documented
+
+
+def test_rendered_configuration_passes_nginx_t(tmp_path: Path):
+    try:
+        nginx = ensure_program("nginx", "nginx-light")
+    except MissingProgram as ex:
+        pytest.fail(str(ex))
+    run_dir = tmp_path / "run"
+    main_conf = gateway.write_config(StackConfig(run_dir=run_dir))
+    result = subprocess.run([str(nginx), "-t", "-p", f"{main_conf.parent}/", "-c", str(main_conf),
+                             "-e", "stderr"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_rendering_refuses_a_missing_variable():
+    with pytest.raises(KeyError, match="LOGIN_RATE"):
+        gateway.render("rate=${LOGIN_RATE}; $request_id", {})

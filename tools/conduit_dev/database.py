@@ -1,0 +1,86 @@
+"""The stack's Postgres: a private cluster or DATABASE_URL, bootstrapped and migrated."""
+import os
+import shutil
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from conduit_common.testing import postgres
+
+from conduit_dev.config import SERVICES, StackConfig
+from conduit_dev.system import MissingProgram, apt_install
+
+
+def _bindir() -> Path:
+    try:
+        return postgres.find_bindir()
+    except postgres.PostgresUnavailable:
+        if os.geteuid() != 0:
+            raise
+    apt_install("postgresql")
+    return postgres.find_bindir()
+
+
+def _refuse_if_running(cluster: postgres.ThrowawayCluster) -> None:
+    """A live server on our data directory: another `make run`, or a killed one's leftover."""
+    pid_file = cluster.datadir / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return
+    except PermissionError:
+        pass  # alive, owned by someone else
+    raise RuntimeError(
+        f"a postgres (pid {pid}) already runs on {cluster.datadir}: another `make run` is "
+        f"using {cluster.datadir.parent.parent} (set RUN_DIR to use another directory), or "
+        f"a killed run left it behind (stop it: kill -INT {pid})")
+
+
+@contextmanager
+def private_cluster(config: StackConfig):
+    """A cluster under run_dir/pg (kept between runs) or in a temp dir; stopped on exit."""
+    _bindir()
+    datadir = config.run_dir / "pg" if config.persistent_pg else None
+    cluster = postgres.ThrowawayCluster(datadir=datadir, port=config.pg_port)
+    _refuse_if_running(cluster)
+    try:
+        cluster.start()
+    except postgres.PostgresUnavailable as ex:
+        log = cluster.datadir.parent / "postgres.log"
+        raise MissingProgram(f"postgres did not start on port {config.pg_port} "
+                             f"(PGPORT; see {log}): {ex}") from ex
+    try:
+        yield cluster.admin_url
+    finally:
+        cluster.stop()
+        if not config.persistent_pg:
+            shutil.rmtree(cluster.datadir.parent, ignore_errors=True)
+
+
+def migrate(database: postgres.ConduitDatabase, root: Path) -> None:
+    """alembic upgrade head for every service, each with its own role."""
+    for service in SERVICES:
+        print(f"migrating {service}", flush=True)
+        env = {**os.environ, "DATABASE_URL": database.url_for(service)}
+        result = subprocess.run(
+            [sys.executable, "-m", "alembic", "-c", f"services/{service}/alembic.ini",
+             "upgrade", "head"], cwd=root, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"migrations of {service} failed:\n{result.stderr}")
+
+
+def bootstrap_and_migrate(admin_url: str, config: StackConfig, passwords: dict
+                          ) -> postgres.ConduitDatabase:
+    postgres.wait_for_server(admin_url)
+    print(f"bootstrapping database {config.db_name}", flush=True)
+    try:
+        database = postgres.bootstrap(admin_url, config.db_name, passwords)
+    except subprocess.CalledProcessError as ex:
+        raise RuntimeError(f"db/bootstrap.sh failed:\n{ex.stderr}") from ex
+    migrate(database, config.root)
+    return database
