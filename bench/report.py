@@ -1,0 +1,187 @@
+"""Console table and the "## API throughput" section of docs/benchmarks.md."""
+import os
+import platform
+import re
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "docs" / "benchmarks.md"
+ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
+HEADING = "## API throughput"
+COMPONENT_ORDER = ("gateway", "articles", "profiles", "auth", "postgres", "wrk")
+
+
+def machine() -> dict:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = 0.0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_gib = int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu": model,
+        "memory": f"{mem_gib:.1f} GiB",
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "versions": ", ".join(f"{name} {_version(name)}" for name in
+                              ("falcon", "gunicorn", "SQLAlchemy", "orjson", "requests")),
+        "nginx": _command_version(["nginx", "-v"]),
+        "postgres": _command_version(["/usr/lib/postgresql/15/bin/postgres", "--version"]),
+        "wrk": _command_version(["wrk", "--version"]).split(" [")[0],
+    }
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def _command_version(command: list[str]) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    text = (done.stdout + done.stderr).strip().splitlines()
+    return text[0].replace("nginx version: ", "") if text else "?"
+
+
+def console(results, title: str) -> str:
+    lines = [title, f"{'endpoint':32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+                    f"{'non-2xx':>8} {'5xx':>6} {'sock err':>8}  target"]
+    for r, verdict in results:
+        lines.append(f"{r.name:32} {r.rps:8.0f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} "
+                     f"{r.non_2xx:8d} {r.status['5xx']:6d} {r.socket_errors:8d}  {verdict}")
+    return "\n".join(lines)
+
+
+def _mib(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f} MiB"
+
+
+def section(run: dict) -> str:
+    m = run["machine"]
+    out = [HEADING, ""]
+    out.append(f"Written by `make bench` (`bench/run_bench.py`) on {run['date']}; re-run it "
+               "to refresh this section. Numbers from one run on a shared machine: compare "
+               "ratios within a run rather than absolute values across runs.")
+    out += ["", "### Setup", ""]
+    out.append(f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} RAM, Linux "
+               f"{m['kernel']}; everything (Postgres, 3 services, nginx, wrk) on this machine, "
+               "loopback only.")
+    out.append(f"- Software: Python {m['python']}, {m['versions']}; nginx {m['nginx']}; "
+               f"{m['postgres']}; {m['wrk']}.")
+    s = run["settings"]
+    out.append(f"- Stack started by the `make run` launcher (`{s['launcher']}`): "
+               f"WEB_CONCURRENCY={s['workers']} per service, gunicorn `{s['worker_class']}` "
+               f"workers with {s['threads']} threads (observed threads per worker: "
+               f"{s['observed_threads']}).")
+    out.append(f"- Load: wrk, {s['connections']} connections, {s['wrk_threads']} threads, "
+               f"{s['seconds']} s per endpoint after a {s['warmup']} s warm-up, through the "
+               "gateway at `/flask/api`.")
+    d = run["data"]
+    out.append(f"- Data seeded through the API: {d['users']} users x {d['articles_per_user']} "
+               f"articles (2-3 tags each from a pool of {d['tags']}), {d['follows']} follows, "
+               f"{d['favorites']} favorites, {d['comments']} comments; seeding took "
+               f"{d['seconds']:.0f} s. Signed-in endpoints use a user who follows 5 authors "
+               "(feed: 50 articles); list pages are the default 20 items.")
+    out += ["", "### Results", ""]
+    out.append("| endpoint | request | req/s | p50 ms | p99 ms | non-2xx | 5xx | target | met |")
+    out.append("|---|---|---:|---:|---:|---:|---:|---|---|")
+    for row in run["results"]:
+        out.append(f"| {row['name']} | `{row['request']}` | {row['rps']:.0f} | "
+                   f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['non_2xx']} | "
+                   f"{row['5xx']} | {row['target']} | {row['met']} |")
+    out.append("")
+    before, after = run["loadavg_before"][0], run["loadavg_after"][0]
+    out.append(f"Load average (1 min) of the machine before / after the load runs: "
+               f"{before:.1f} / {after:.1f}" + (
+                   " -- other work was running on the machine, so absolute numbers are low; "
+                   "the ratios and the CPU split are the useful part."
+                   if before > m["nproc"] + 1 else "."))
+    out.append("")
+    out.append(f"Socket errors (connect/read/write/timeout) over all endpoints: "
+               f"{run['socket_errors']}. 5xx over all endpoints: {run['total_5xx']}.")
+    out += ["", "CPU used during each endpoint's run, as a share of the whole machine "
+            f"({m['nproc']} CPUs = 100 %), the CPU time the stack spent per request, and "
+            f"the rate that implies if the stack had the {m['nproc']} CPUs to itself "
+            "(CPUs / CPU per request; an upper bound that ignores waiting):", ""]
+    out.append("| endpoint | " + " | ".join(COMPONENT_ORDER) +
+               " | total | CPU ms/request | implied req/s |")
+    out.append("|---|" + "---:|" * (len(COMPONENT_ORDER) + 3))
+    for row in run["results"]:
+        cpu = row["cpu"]
+        cells = [f"{100 * cpu.get(c, 0):.0f} %" for c in COMPONENT_ORDER]
+        per_request = row["cpu_ms_per_request"]
+        implied = m["nproc"] * 1000 / per_request if per_request else 0
+        out.append(f"| {row['name']} | " + " | ".join(cells) +
+                   f" | {100 * sum(cpu.values()):.0f} % | {per_request:.1f} | {implied:.0f} |")
+    out += ["", "Peak resident memory, summed over the gunicorn master and workers of each "
+            "service, sampled every 0.5 s (seeding registers 20 users with argon2id, "
+            "8 at a time):", ""]
+    out.append("| service | processes | peak RSS under load | peak RSS while seeding |")
+    out.append("|---|---:|---:|---:|")
+    for service, peak in run["rss"].items():
+        out.append(f"| {service} | {run['rss_processes'][service]} | {_mib(peak)} | "
+                   f"{_mib(run['rss_seeding'][service])} |")
+    if run.get("compare"):
+        c = run["compare"]
+        out += ["", "### gthread vs sync workers", ""]
+        out.append(f"Same data, same run; the stack restarted with `{c['sync_settings']}` "
+                   f"(observed threads per worker: {c['observed_threads']}). Sync workers "
+                   "close the connection after every response, so nginx's upstream keepalive "
+                   "and the services' pooled sessions reconnect on every call, and each "
+                   "worker serves one request at a time.")
+        out += ["", "| endpoint | gthread req/s | sync req/s | gthread/sync | gthread p99 ms "
+                    "| sync p99 ms | sync 5xx |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for row in c["rows"]:
+            out.append(f"| {row['name']} | {row['gthread']:.0f} | {row['sync']:.0f} | "
+                       f"{row['ratio']:.2f} | {row['gthread_p99']:.1f} | {row['sync_p99']:.1f} "
+                       f"| {row['sync_5xx']} |")
+        out.append("")
+        out.append(f"Geometric mean of the ratios: {c['geomean']:.2f}.")
+    if run.get("profiles"):
+        out += ["", "### Where the CPU goes (py-spy)", ""]
+        out.append("`py-spy record --gil --format raw --nonblocking` on every worker of each "
+                   "service while the endpoint was under the same load (samples of the thread "
+                   "holding the GIL: Python CPU work, not waiting); share of the samples per "
+                   "library (innermost frame that belongs to a named library) and the top "
+                   "functions by self time. Raw stacks are in `reports/bench/`.")
+        for name, per_service in run["profiles"].items():
+            out += ["", f"**{name}**", ""]
+            for service, summary in per_service.items():
+                if not summary["samples"]:
+                    continue
+                libs = ", ".join(f"{lib} {100 * share:.0f} %"
+                                 for lib, share in summary["libraries"][:6])
+                top = "; ".join(f"`{fn}` {100 * share:.0f} %"
+                                for fn, share in summary["self"][:4])
+                out.append(f"- {service} ({summary['samples']} samples): {libs}. "
+                           f"Top self: {top}.")
+    if ANALYSIS.exists():
+        out += ["", ANALYSIS.read_text().strip()]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def write_section(text: str, path: Path = BENCHMARKS) -> None:
+    """Replace our section (up to the next `## ` heading) or append it; keep the rest."""
+    current = path.read_text() if path.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"^{re.escape(HEADING)}[ \t]*\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(current):
+        updated = pattern.sub(lambda _: text + "\n", current, count=1)
+    else:
+        updated = current.rstrip() + "\n\n" + text
+    path.write_text(updated.rstrip() + "\n")
