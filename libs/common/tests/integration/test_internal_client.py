@@ -110,3 +110,10 @@ def test_connections_are_kept_alive_across_calls(peer):
         client.get_json("/x")
     assert len(peer.client_ports) == 3
     assert len(set(peer.client_ports)) == 1
+
+
+def test_proxy_settings_of_the_environment_are_ignored(peer, monkeypatch):
+    # A proxy variable pointing nowhere would break every call if it were honoured.
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("NO_PROXY", "")
+    assert InternalClient(peer.url, "auth").get_json("/x") == {"path": "/x"}
