@@ -15,6 +15,8 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _STANDARD_RECORD_KEYS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 access_log = logging.getLogger("conduit.access")
+# Probes hit these every few seconds; at INFO they would drown the real traffic.
+_QUIET_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 def current_request_id() -> str | None:
@@ -79,10 +81,11 @@ class RequestIdMiddleware:
     def process_response(self, req, resp, resource, req_succeeded):
         started = getattr(req.context, "started", None)
         if started is not None:
-            access_log.info("%s %s %s", req.method, req.relative_uri, resp.status_code, extra={
-                "method": req.method, "path": req.path, "status": resp.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            })
+            level = logging.DEBUG if req.path in _QUIET_PATHS else logging.INFO
+            fields = {"method": req.method, "path": req.path, "status": resp.status_code,
+                      "duration_ms": round((time.perf_counter() - started) * 1000, 2)}
+            access_log.log(level, "%s %s %s", req.method, req.relative_uri, resp.status_code,
+                           extra=fields)
         token = getattr(req.context, "request_id_token", None)
         if token is not None:
             _request_id.reset(token)

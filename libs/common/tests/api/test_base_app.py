@@ -141,3 +141,12 @@ def test_readyz_is_503_when_the_database_is_unreachable(client):
     result = client.simulate_get("/readyz")
     assert result.status_code == 503
     assert result.json == {"errors": {"body": ["database is not reachable"]}}
+
+
+def test_probes_are_not_in_the_access_log_at_info(client, capsys):
+    client.simulate_get("/healthz")
+    client.simulate_get("/public")
+    loggers_and_paths = [(entry["logger"], entry.get("path"))
+                         for entry in map(json.loads, capsys.readouterr().err.splitlines())]
+    assert ("conduit.access", "/public") in loggers_and_paths
+    assert ("conduit.access", "/healthz") not in loggers_and_paths
