@@ -1,0 +1,30 @@
+#!/bin/sh
+# Entrypoint of every Conduit service image (docker/Dockerfile.in).
+#
+#   serve [gunicorn args...]     the default: gunicorn with the service's config on :${PORT:-8000}
+#   migrate [alembic args...]    `alembic upgrade head` with the service's alembic.ini
+#                                (other alembic commands: `migrate downgrade base`, `migrate current`)
+#   anything else                run as given (`sh`, `python -c ...`), for debugging
+#
+# CONDUIT_SERVICE (set from the build ARG SERVICE) names the service; its files live
+# in /app/services/$CONDUIT_SERVICE, as in the repository.
+set -eu
+
+service="${CONDUIT_SERVICE:?CONDUIT_SERVICE must name the service (auth, profiles, articles)}"
+home="/app/services/$service"
+
+command="${1:-serve}"
+[ "$#" -gt 0 ] && shift
+
+case "$command" in
+    serve)
+        exec gunicorn --config "$home/gunicorn.conf.py" "$@" "conduit_$service.wsgi:app"
+        ;;
+    migrate)
+        [ "$#" -gt 0 ] || set -- upgrade head
+        exec alembic --config "$home/alembic.ini" "$@"
+        ;;
+    *)
+        exec "$command" "$@"
+        ;;
+esac

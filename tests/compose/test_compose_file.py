@@ -1,0 +1,84 @@
+"""docker-compose.yml means what docs/architecture.md says (the schema checks only shape)."""
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("auth", "profiles", "articles")
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+
+def env_example() -> dict:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    pairs = (line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    return {key: value for key, value in pairs}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_waits_for_its_migration_and_a_healthy_postgres(service):
+    depends = COMPOSE[service]["depends_on"]
+    assert depends[f"{service}-migrate"] == {"condition": "service_completed_successfully"}
+    assert depends["postgres"] == {"condition": "service_healthy"}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_migration_runs_the_same_image_with_the_migrate_command(service):
+    migrate, app = COMPOSE[f"{service}-migrate"], COMPOSE[service]
+    assert migrate["image"] == app["image"]
+    assert migrate["build"] == app["build"] == {
+        "context": ".", "dockerfile": f"services/{service}/Dockerfile"}
+    assert migrate["command"] == ["migrate"]
+    assert migrate["restart"] == "no"
+    assert migrate["depends_on"]["postgres"] == {"condition": "service_healthy"}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_connects_as_its_own_role(service):
+    for name in (service, f"{service}-migrate"):
+        url = COMPOSE[name]["environment"]["DATABASE_URL"]
+        password = f"${{{service.upper()}_DB_PASSWORD:?"
+        assert url.startswith(f"postgresql+psycopg2://conduit_{service}:{password}")
+        assert url.endswith("@postgres:5432/conduit")
+
+
+def test_services_reach_their_peers_by_service_name():
+    assert COMPOSE["profiles"]["environment"]["AUTH_SERVICE_URL"] == "http://auth:8000"
+    assert COMPOSE["articles"]["environment"]["AUTH_SERVICE_URL"] == "http://auth:8000"
+    assert COMPOSE["articles"]["environment"]["PROFILES_SERVICE_URL"] == "http://profiles:8000"
+
+
+def test_gateway_is_published_on_8080_and_waits_for_healthy_services():
+    gateway = COMPOSE["gateway"]
+    assert gateway["image"] == "nginx:1.27"
+    assert [p.rsplit(":", 1)[1] for p in gateway["ports"]] == ["8080"]
+    assert "8080}" in gateway["ports"][0]
+    assert {name: dep["condition"] for name, dep in gateway["depends_on"].items()} == {
+        service: "service_healthy" for service in SERVICES}
+
+
+def test_postgres_runs_the_shared_bootstrap_once_with_its_variables():
+    postgres = COMPOSE["postgres"]
+    assert postgres["image"] == "postgres:15-bookworm"
+    assert "./db/bootstrap.sh:/docker-entrypoint-initdb.d/10-conduit.sh:ro" in postgres["volumes"]
+    assert "./db/bootstrap.sql:/conduit/bootstrap.sql:ro" in postgres["volumes"]
+    assert postgres["environment"]["CONDUIT_BOOTSTRAP_SQL"] == "/conduit/bootstrap.sql"
+    assert any(v.startswith("pgdata:") for v in postgres["volumes"])
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+
+
+def test_no_secret_is_written_in_the_compose_file():
+    text = (ROOT / "docker-compose.yml").read_text()
+    for key, value in env_example().items():
+        if "PASSWORD" in key or "SECRET" in key:
+            assert value not in text, f"{key}'s example value is in docker-compose.yml"
+    values = re.findall(r"^\s+\w*(?:PASSWORD|SECRET): *(\S.*)$", text, re.MULTILINE)
+    assert values and all(value.startswith("${") for value in values)
+
+
+def test_every_required_variable_has_an_example():
+    text = (ROOT / "docker-compose.yml").read_text()
+    required = set(re.findall(r"\$\{([A-Z_]+):\?", text))
+    assert required and required <= env_example().keys()
+    assert len(env_example()["CONDUIT_SECRET"]) >= 32

@@ -1,0 +1,116 @@
+"""The service images: generated Dockerfiles, the build context, and the entrypoint."""
+import http.server
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("auth", "profiles", "articles")
+ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
+HEALTHCHECK = ROOT / "docker" / "healthcheck.py"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_dockerfile_runs_the_service_as_non_root_with_exec_form_commands(service):
+    text = (ROOT / "services" / service / "Dockerfile").read_text()
+    assert text.count("FROM python:3.11-slim-bookworm") == 2
+    assert f"ARG SERVICE={service}\n" in text
+    assert "USER 10001:10001" in text
+    assert 'ENTRYPOINT ["conduit-entrypoint"]' in text
+    assert 'CMD ["serve"]' in text
+    assert "EXPOSE 8000" in text
+    assert 'CMD ["conduit-healthcheck"]' in text
+
+
+def test_the_build_context_leaves_local_state_and_tests_out():
+    rules = (ROOT / ".dockerignore").read_text().splitlines()
+    assert rules[rules.index("*") + 1:][:3] == ["!libs/common", "!services", "!docker"]
+    for rule in ("**/tests", "**/__pycache__", "**/*.egg-info", "**/.env", "**/.venv"):
+        assert rule in rules
+
+
+@pytest.mark.parametrize("script", [ENTRYPOINT, HEALTHCHECK], ids=lambda p: p.name)
+def test_scripts_copied_into_the_image_are_executable(script):
+    assert os.access(script, os.X_OK)
+
+
+@pytest.fixture
+def fake_bin(tmp_path):
+    """gunicorn and alembic stand-ins that print their arguments."""
+    for tool in ("gunicorn", "alembic"):
+        path = tmp_path / tool
+        path.write_text(f'#!/bin/sh\necho {tool} "$@"\n')
+        path.chmod(0o755)
+    return tmp_path
+
+
+def run_entrypoint(fake_bin, *args, service="auth"):
+    env = {"PATH": f"{fake_bin}:/usr/bin:/bin", "CONDUIT_SERVICE": service}
+    return subprocess.run(["sh", str(ENTRYPOINT), *args], env=env,
+                          capture_output=True, text=True, check=False)
+
+
+def test_entrypoint_serves_with_gunicorn_and_the_service_config_by_default(fake_bin):
+    out = run_entrypoint(fake_bin, service="profiles").stdout.split()
+    assert out == ["gunicorn", "--config", "/app/services/profiles/gunicorn.conf.py",
+                   "conduit_profiles.wsgi:app"]
+
+
+def test_entrypoint_migrate_upgrades_to_head(fake_bin):
+    out = run_entrypoint(fake_bin, "migrate").stdout.split()
+    assert out == ["alembic", "--config", "/app/services/auth/alembic.ini", "upgrade", "head"]
+
+
+def test_entrypoint_migrate_passes_other_alembic_commands(fake_bin):
+    out = run_entrypoint(fake_bin, "migrate", "downgrade", "base").stdout.split()
+    assert out[-2:] == ["downgrade", "base"]
+
+
+def test_entrypoint_runs_any_other_command_as_given(fake_bin):
+    assert run_entrypoint(fake_bin, "echo", "hello").stdout == "hello\n"
+
+
+def test_entrypoint_refuses_to_guess_the_service(fake_bin):
+    result = run_entrypoint(fake_bin, service="")
+    assert result.returncode != 0
+    assert "CONDUIT_SERVICE" in result.stderr
+
+
+class _Healthz(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == "/healthz" else 404)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def run_healthcheck(port):
+    env = {**os.environ, "PORT": str(port)}
+    return subprocess.run([sys.executable, str(HEALTHCHECK)], env=env,
+                          capture_output=True, text=True, check=False)
+
+
+def test_healthcheck_passes_when_healthz_answers_200():
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Healthz)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert run_healthcheck(server.server_port).returncode == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_healthcheck_fails_when_nothing_listens():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run_healthcheck(port)
+    assert result.returncode == 1
+    assert "healthz" in result.stderr
