@@ -70,19 +70,18 @@ class ArticleRepository:
 
     def page(self, filters: ArticleFilter, viewer_id: int | None, limit: int, offset: int
              ) -> tuple[list[ArticleRow], int]:
-        rows = self._session.execute(queries.page_query(filters, viewer_id, limit, offset))
+        rows = self._session.execute(*queries.page_query(filters, viewer_id, limit, offset))
         articles = [_article(row) for row in rows]
-        total = self._session.execute(queries.count_query(filters)).scalar_one()
+        total = self._session.execute(*queries.count_query(filters)).scalar_one()
         return articles, total
 
     def find(self, slug: str, viewer_id: int | None) -> ArticleRow | None:
-        row = self._session.execute(
-            queries.single_query(viewer_id).where(Article.slug == slug)).first()
+        row = self._session.execute(*queries.single_query(viewer_id, slug=slug)).first()
         return _article(row) if row else None
 
     def get(self, article_id: int, viewer_id: int | None) -> ArticleRow:
         row = self._session.execute(
-            queries.single_query(viewer_id).where(Article.id == article_id)).one()
+            *queries.single_query(viewer_id, article_id=article_id)).one()
         return _article(row)
 
     def find_ref(self, slug: str) -> ArticleRef | None:
