@@ -110,3 +110,19 @@ def test_readyz_is_200_when_the_database_answers(client):
     result = client.simulate_get("/readyz")
     assert result.status_code == 200
     assert result.json == {"status": "ready"}
+
+
+class Reader:
+    def on_get(self, req, resp):
+        session = req.context.session
+        resp.media = {"in_transaction": session.execute(sqlalchemy.text(
+            "SELECT now() <> statement_timestamp()")).scalar()}
+
+
+def test_reads_run_without_a_transaction_round_trip(client):
+    # Inside a transaction now() is frozen at BEGIN; in autocommit each statement is
+    # its own transaction, so now() equals the statement's timestamp.
+    client.app.add_route("/read", Reader())
+    result = client.simulate_get("/read")
+    assert result.status_code == 200
+    assert result.json == {"in_transaction": False}
