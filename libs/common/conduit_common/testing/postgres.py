@@ -52,6 +52,8 @@ class ThrowawayCluster:
 
     def __init__(self, datadir: Path | None = None, port: int | None = None):
         self.bindir = find_bindir()
+        # A directory we made for ourselves is removed again by stop().
+        self._temporary = datadir is None
         self.datadir = Path(datadir or tempfile.mkdtemp(prefix="conduit-pg-")) / "data"
         self.port = port or free_port()
         self._runas = self._unprivileged_user()
@@ -99,6 +101,8 @@ class ThrowawayCluster:
     def stop(self) -> None:
         if (self.datadir / "postmaster.pid").exists():
             self._run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+        if self._temporary:
+            shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
 
 @dataclass(frozen=True)

@@ -126,3 +126,13 @@ def test_reads_run_without_a_transaction_round_trip(client):
     result = client.simulate_get("/read")
     assert result.status_code == 200
     assert result.json == {"in_transaction": False}
+
+
+def test_a_throwaway_cluster_leaves_no_directory_behind():
+    from conduit_common.testing.postgres import ThrowawayCluster
+
+    cluster = ThrowawayCluster().start()
+    directory = cluster.datadir.parent
+    assert (cluster.datadir / "PG_VERSION").exists()
+    cluster.stop()
+    assert not directory.exists()
