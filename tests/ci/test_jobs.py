@@ -1,0 +1,118 @@
+"""Each service's real `test` and `lint` jobs, run by gitlab-ci-local on this host.
+
+--force-shell-executor runs the job scripts here instead of in their images;
+--shell-isolation gives each job its own copy of the repository. The job's
+`services: postgres` cannot start without Docker, so DATABASE_URL points the job at
+a Postgres of our own. pip installs from a local wheelhouse filled once (offline
+afterwards), because fetching each job's packages from the index takes minutes here.
+"""
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import tomllib
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conduit_common.testing import postgres
+
+SERVICES = ("auth", "profiles", "articles")
+# The summary gitlab-ci-local ends with, e.g. " PASS  [1.7 min] test 80% coverage".
+RESULT_LINE = re.compile(r"^ (PASS|WARN|FAIL) +(?:\[[^]]*\] +)?(\S+)", re.MULTILINE)
+pytestmark = pytest.mark.slow
+
+
+def install_targets(repo: Path):
+    """What the jobs pip-install, and the build backends of the local packages."""
+    packages = [repo / "libs" / "common", *(repo / "services" / s for s in SERVICES)]
+    backends = set()
+    for package in packages:
+        pyproject = tomllib.loads((package / "pyproject.toml").read_text())
+        backends.update(pyproject.get("build-system", {}).get("requires", []))
+    return ["-r", repo / "requirements-dev.txt", "-r", repo / "ci" / "requirements-job.txt",
+            *sorted(backends), *packages]
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(sandbox):
+    """A folder of every wheel the jobs need, filled from the index when what they
+    install (requirements, pyproject files) changed since it was last filled."""
+    folder = Path(os.environ.get("CONDUIT_CI_WHEELHOUSE")
+                  or Path.home() / ".cache" / "conduit-ci" / "wheels")
+    folder.mkdir(parents=True, exist_ok=True)
+    targets = install_targets(sandbox.path)
+    digest = hashlib.sha256()
+    for target in map(Path, targets):
+        source = target / "pyproject.toml" if target.is_dir() else target
+        digest.update(source.read_bytes() if source.is_file() else str(target).encode())
+    stamp = folder / ".filled-for"
+    if not stamp.exists() or stamp.read_text() != digest.hexdigest():
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(folder),
+             *map(str, targets)], env={**os.environ, "PIP_REQUIRE_VIRTUALENV": "0"},
+            capture_output=True, text=True, timeout=900)
+        assert result.returncode == 0, result.stderr
+        stamp.write_text(digest.hexdigest())
+    return folder
+
+
+@pytest.fixture(scope="session")
+def admin_url():
+    """A Postgres superuser URL: DATABASE_URL when set, else a throwaway cluster."""
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+        return
+    cluster = postgres.ThrowawayCluster().start()
+    try:
+        yield cluster.admin_url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def job_runs(sandbox, wheelhouse, admin_url):
+    """{service: (exit code, output, state dir)} of its `test` and `lint`; the three
+    services run at the same time, each with a state dir of its own."""
+    for service in SERVICES:
+        assert (sandbox.path / "services" / service / "tests").is_dir(), (
+            f"services/{service}/tests does not exist yet")
+    started = {}
+    for service in SERVICES:
+        state = f".gitlab-ci-local-{service}"
+        started[service] = sandbox.gcl_start(
+            "--file", f"services/{service}/.gitlab-ci.yml", "--state-dir", state,
+            "--force-shell-executor", "--shell-isolation", "--no-artifacts-to-source",
+            "--variable", f"DATABASE_URL={admin_url}", "--variable", "PIP_NO_INDEX=1",
+            "--variable", f"PIP_FIND_LINKS={wheelhouse}", "--variable", "PIP_NO_CACHE_DIR=1",
+            "--variable", "PIP_NO_COMPILE=1", "--timestamps", "test", "lint")
+    results = {}
+    for service, process in started.items():
+        output, _ = process.communicate(timeout=900)
+        results[service] = (process.returncode, output,
+                            sandbox.path / f".gitlab-ci-local-{service}")
+    return results
+
+
+def outcome(output, job):
+    """PASS, WARN (failed but allowed to) or FAIL, from gitlab-ci-local's summary."""
+    found = {name: word for word, name in RESULT_LINE.findall(output)}
+    return found.get(job)
+
+
+def test_service_test_job_runs_the_service_tests_and_passes(job_runs, service):
+    code, output, state = job_runs[service]
+    assert outcome(output, "test") == "PASS", output[-6000:]
+    assert code == 0, output[-6000:]
+    report = ET.parse(state / "artifacts" / "test" / "reports" / "junit.xml").getroot()
+    suites = [report] if report.tag == "testsuite" else list(report)
+    assert sum(int(suite.get("tests")) for suite in suites) > 0
+    assert sum(int(suite.get("failures")) + int(suite.get("errors")) for suite in suites) == 0
+    assert (state / "artifacts" / "test" / "reports" / "coverage.xml").exists()
+
+
+def test_service_lint_job_passes(job_runs, service):
+    _, output, _ = job_runs[service]
+    assert outcome(output, "lint") == "PASS", output[-6000:]
