@@ -12,10 +12,25 @@ from conduit_articles.models import Article, ArticleTag, Comment, Favorite, Tag
 from conduit_articles.queries import ArticleFilter
 
 SLUG_CONSTRAINT = "uq_articles_slug"
+FOREIGN_KEY_VIOLATION = "23503"
 
 
 class SlugTaken(Exception):
     """Another article already has this slug."""
+
+
+class ArticleVanished(Exception):
+    """The article was deleted while a favorite or comment for it was being written."""
+
+
+def _referencing_article(write):
+    """Run a write whose row points at an article; the article vanishing is not a 500."""
+    try:
+        return write()
+    except IntegrityError as ex:
+        if getattr(ex.orig, "pgcode", None) == FOREIGN_KEY_VIOLATION:
+            raise ArticleVanished(str(ex.orig)) from ex
+        raise
 
 
 @dataclass(frozen=True)
@@ -134,9 +149,9 @@ class ArticleRepository:
 
     def add_favorite(self, article_id: int, user_id: int) -> None:
         """Idempotent; the counter moves only when a row was really inserted."""
-        inserted = self._session.execute(
+        inserted = _referencing_article(lambda: self._session.execute(
             pg_insert(Favorite).values(article_id=article_id, user_id=user_id)
-            .on_conflict_do_nothing().returning(Favorite.article_id)).first()
+            .on_conflict_do_nothing().returning(Favorite.article_id)).first())
         if inserted:
             self._move_favorites_count(article_id, +1)
 
@@ -164,9 +179,9 @@ class CommentRepository:
         return [CommentRow(**row._asdict()) for row in rows]
 
     def add(self, article_id: int, author_id: int, body: str) -> CommentRow:
-        row = self._session.execute(
+        row = _referencing_article(lambda: self._session.execute(
             insert(Comment).values(article_id=article_id, author_id=author_id, body=body)
-            .returning(*_COMMENT_COLUMNS)).one()
+            .returning(*_COMMENT_COLUMNS)).one())
         return CommentRow(**row._asdict())
 
     def find(self, article_id: int, comment_id: int) -> CommentRow | None:

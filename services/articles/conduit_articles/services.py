@@ -11,8 +11,8 @@ from conduit_common.errors import NotFound, Unprocessable
 
 from conduit_articles import messages, presenters, rules
 from conduit_articles.queries import ArticleFilter
-from conduit_articles.repository import (ArticleRef, ArticleRepository, CommentRepository,
-                                         SlugTaken)
+from conduit_articles.repository import (ArticleRef, ArticleRepository, ArticleVanished,
+                                         CommentRepository, SlugTaken)
 
 ARTICLE_FIELDS = ("title", "description", "body")
 
@@ -77,7 +77,10 @@ class ArticleService:
 
     def favorite(self, slug: str, user_id: int) -> dict:
         ref = self._require(slug)
-        self._articles.add_favorite(ref.id, user_id)
+        try:
+            self._articles.add_favorite(ref.id, user_id)
+        except ArticleVanished as ex:   # deleted between the lookup and the write
+            raise NotFound(messages.ARTICLE_NOT_FOUND) from ex
         self._articles.commit()
         return self._single(self._articles.get(ref.id, user_id), user_id)
 
@@ -146,7 +149,10 @@ class CommentService:
     def add_comment(self, slug: str, author_id: int, body: str) -> dict:
         article_id = self._article_id(slug)
         profiles = self._profiles.profiles([author_id], author_id)
-        row = self._comments.add(article_id, author_id, body)
+        try:
+            row = self._comments.add(article_id, author_id, body)
+        except ArticleVanished as ex:   # deleted between the lookup and the write
+            raise NotFound(messages.ARTICLE_NOT_FOUND) from ex
         self._articles.commit()
         return {"comment": presenters.comment(row, profiles)}
 

@@ -3,7 +3,8 @@ import pytest
 import sqlalchemy
 
 from conduit_articles.queries import ArticleFilter
-from conduit_articles.repository import ArticleRepository, CommentRepository, SlugTaken
+from conduit_articles.repository import (ArticleRepository, ArticleVanished, CommentRepository,
+                                         SlugTaken)
 
 
 def page(sessions, filters=ArticleFilter(), viewer_id=None, limit=20, offset=0):
@@ -122,3 +123,16 @@ def test_comment_is_found_only_under_its_own_article(sessions, seed_article):
         comments = CommentRepository(session)
         assert comments.find(first, comment.id).body == "hello"
         assert comments.find(second, comment.id) is None
+
+
+@pytest.mark.parametrize("write", ["favorite", "comment"])
+def test_writing_for_an_article_deleted_meanwhile_says_it_vanished(sessions, seed_article, write):
+    article_id = seed_article()
+    with sessions.session() as session:
+        ArticleRepository(session).delete(article_id)
+    with pytest.raises(ArticleVanished):
+        with sessions.session() as session:
+            if write == "favorite":
+                ArticleRepository(session).add_favorite(article_id, 5)
+            else:
+                CommentRepository(session).add(article_id, 5, "too late")

@@ -5,7 +5,7 @@ import pytest
 
 from conduit_common.errors import DependencyUnavailable, Forbidden, NotFound, Unprocessable
 
-from conduit_articles.repository import ArticleRef, ArticleRow, SlugTaken
+from conduit_articles.repository import ArticleRef, ArticleRow, ArticleVanished, SlugTaken
 from conduit_articles.services import ArticleService
 
 NOW = datetime(2026, 11, 26, tzinfo=timezone.utc)
@@ -141,3 +141,14 @@ def test_unknown_user_in_a_filter_answers_empty_without_querying():
         None, 20, 0, author="jake", favorited="ghost")
     assert result == {"articles": [], "articlesCount": 0}
     assert articles.pages == []
+
+
+def test_favoriting_an_article_deleted_meanwhile_is_404_not_500():
+    class Vanishing(FakeArticles):
+        def add_favorite(self, article_id, user_id):
+            raise ArticleVanished("deleted by its author a moment ago")
+
+    articles = Vanishing(refs=[ArticleRef(id=1, slug="s", title="t", author_id=1)])
+    with pytest.raises(NotFound):
+        service(articles).favorite("s", 2)
+    assert ("commit",) not in articles.writes
