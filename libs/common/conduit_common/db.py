@@ -4,6 +4,16 @@ from contextlib import contextmanager
 import sqlalchemy
 from sqlalchemy.orm import Session, sessionmaker
 
+# Constraint and index names of every service's MetaData. The migrations spell these
+# names out, so changing a pattern here means a migration in each service.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
 
 def create_db_engine(url: str, pool_size: int = 5, application_name: str = "conduit"
                      ) -> sqlalchemy.Engine:

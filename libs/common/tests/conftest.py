@@ -9,8 +9,6 @@ from conduit_common.errors import NotFound, Unprocessable
 from conduit_common.settings import CommonSettings
 from conduit_common.tokens import TokenCodec
 
-pytest_plugins = ["conduit_common.testing.fixtures"]
-
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 
 

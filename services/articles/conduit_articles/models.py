@@ -5,13 +5,7 @@ from sqlalchemy import (BigInteger, CheckConstraint, DateTime, ForeignKey, Ident
                         Integer, MetaData, Text, func, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from conduit_common.db import NAMING_CONVENTION
 
 metadata = MetaData(schema="articles", naming_convention=NAMING_CONVENTION)
 

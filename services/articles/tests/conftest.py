@@ -10,17 +10,15 @@ from pathlib import Path
 import pytest
 from falcon import testing
 
-from conduit_common.db import SessionManager, create_db_engine
+from conduit_common.db import SessionManager
 from conduit_common.errors import DependencyUnavailable
-from conduit_common.testing.postgres import truncate_schema
+from conduit_common.testing.fixtures import MigratedSchema
 from conduit_common.tokens import TokenCodec
 
 from conduit_articles.app import create_app
 from conduit_articles.clients import AuthClient, ProfilesClient
 from conduit_articles.config import ArticlesSettings
 from conduit_articles.repository import ArticleRepository
-
-pytest_plugins = ["conduit_common.testing.fixtures"]
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 ALEMBIC_INI = SERVICE_DIR / "alembic.ini"
@@ -31,24 +29,21 @@ SECRET = "articles-tests-secret-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")
-def articles_database_url(conduit_database):
-    # Imported here: pytest must load the plugin module before anyone else does.
-    from conduit_common.testing.fixtures import migrated_service_url
-    return migrated_service_url(conduit_database, "articles", ALEMBIC_INI)
+def articles_schema(conduit_database):
+    with MigratedSchema(conduit_database, "articles", ALEMBIC_INI, pool_size=25,
+                        application_name="tests") as schema:
+        yield schema
 
 
 @pytest.fixture(scope="session")
-def articles_engine(articles_database_url):
-    engine = create_db_engine(articles_database_url, pool_size=25, application_name="tests")
-    yield engine
-    engine.dispose()
+def articles_database_url(articles_schema):
+    return articles_schema.url
 
 
 @pytest.fixture
-def engine(articles_engine):
+def engine(articles_schema):
     """The articles engine on an empty schema."""
-    truncate_schema(articles_engine, "articles")
-    return articles_engine
+    return articles_schema.emptied()
 
 
 @pytest.fixture

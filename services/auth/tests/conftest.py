@@ -7,11 +7,8 @@ from falcon import testing
 from conduit_auth.app import create_app
 from conduit_auth.config import AuthSettings
 from conduit_auth.passwords import Passwords
-from conduit_common.db import create_db_engine
-from conduit_common.testing.postgres import truncate_schema
+from conduit_common.testing.fixtures import MigratedSchema
 from conduit_common.tokens import TokenCodec
-
-pytest_plugins = ["conduit_common.testing.fixtures"]
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 SECRET = "auth-tests-secret-0123456789abcdef"
@@ -39,24 +36,21 @@ def codec() -> TokenCodec:
 
 
 @pytest.fixture(scope="session")
-def auth_url(conduit_database) -> str:
-    # Imported here: pytest must load the plugin module first to rewrite its asserts.
-    from conduit_common.testing.fixtures import migrated_service_url
-    return migrated_service_url(conduit_database, "auth", ALEMBIC_INI)
+def auth_schema(conduit_database):
+    with MigratedSchema(conduit_database, "auth", ALEMBIC_INI, pool_size=10,
+                        application_name="auth-tests") as schema:
+        yield schema
 
 
 @pytest.fixture(scope="session")
-def session_engine(auth_url):
-    engine = create_db_engine(auth_url, pool_size=10, application_name="auth-tests")
-    yield engine
-    engine.dispose()
+def auth_url(auth_schema) -> str:
+    return auth_schema.url
 
 
 @pytest.fixture
-def engine(session_engine):
+def engine(auth_schema):
     """The auth role's engine on an empty users table."""
-    truncate_schema(session_engine, "auth")
-    return session_engine
+    return auth_schema.emptied()
 
 
 @pytest.fixture

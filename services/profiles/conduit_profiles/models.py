@@ -4,15 +4,11 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from conduit_common.db import NAMING_CONVENTION
+
 SCHEMA = "profiles"
 
-metadata = MetaData(schema=SCHEMA, naming_convention={
-    "ix": "ix_%(table_name)s_%(column_0_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(schema=SCHEMA, naming_convention=NAMING_CONVENTION)
 
 
 class Base(DeclarativeBase):

@@ -4,14 +4,11 @@ from pathlib import Path
 import pytest
 from falcon import testing
 
-from conduit_common.db import create_db_engine
-from conduit_common.testing.postgres import truncate_schema
+from conduit_common.testing.fixtures import MigratedSchema
 from conduit_common.tokens import TokenCodec
 from conduit_profiles.app import create_app
 from conduit_profiles.clients import User
 from conduit_profiles.config import ProfilesSettings
-
-pytest_plugins = ["conduit_common.testing.fixtures"]
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 ALEMBIC_INI = SERVICE_DIR / "alembic.ini"
@@ -71,25 +68,21 @@ def fake_follows():
 
 
 @pytest.fixture(scope="session")
-def profiles_database_url(conduit_database):
-    # Imported here: pytest must load the plugin module first to rewrite its asserts.
-    from conduit_common.testing.fixtures import migrated_service_url
-
-    return migrated_service_url(conduit_database, "profiles", ALEMBIC_INI)
+def profiles_schema(conduit_database):
+    with MigratedSchema(conduit_database, "profiles", ALEMBIC_INI, pool_size=2,
+                        application_name="profiles-tests") as schema:
+        yield schema
 
 
 @pytest.fixture(scope="session")
-def session_engine(profiles_database_url):
-    engine = create_db_engine(profiles_database_url, pool_size=2, application_name="profiles-tests")
-    yield engine
-    engine.dispose()
+def profiles_database_url(profiles_schema):
+    return profiles_schema.url
 
 
 @pytest.fixture
-def engine(session_engine):
+def engine(profiles_schema):
     """The profiles engine on empty tables."""
-    truncate_schema(session_engine, "profiles")
-    return session_engine
+    return profiles_schema.emptied()
 
 
 @pytest.fixture(scope="session")

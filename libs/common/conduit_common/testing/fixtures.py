@@ -1,14 +1,21 @@
-"""Pytest fixtures for a real Postgres; load with `pytest_plugins = [...]`.
+"""Pytest fixtures for a real Postgres and for fake peers; a plugin loaded by entry point.
 
 `DATABASE_URL`, when set, is a superuser URL of a server the tests may create
 databases on (CI's postgres service); otherwise a throwaway cluster is started
 for the session. Each test session gets its own freshly bootstrapped database.
+
+libs/common's pyproject.toml registers this module under `pytest11`, so every pytest
+run in the environment loads it before any conftest; nothing needs `pytest_plugins`.
 """
 import os
 
 import pytest
+import sqlalchemy
 
+from conduit_common.db import create_db_engine
+from conduit_common.migrations import upgrade
 from conduit_common.testing import postgres
+from conduit_common.testing.peers import FakePeer
 
 
 @pytest.fixture(scope="session")
@@ -35,8 +42,51 @@ def conduit_database(postgres_admin_url):
 
 def migrated_service_url(conduit_database, service: str, ini_path) -> str:
     """Upgrade one service's schema to head with its own role; return its URL."""
-    from conduit_common.migrations import upgrade
-
     url = conduit_database.url_for(service)
     upgrade(ini_path, url)
     return url
+
+
+class MigratedSchema:
+    """One service's schema at head and the engine a test session shares over it.
+
+    Use it as a context manager in a session fixture; the engine is disposed on exit.
+    """
+
+    def __init__(self, conduit_database, service: str, ini_path, pool_size: int = 5,
+                 application_name: str = "tests"):
+        self.service = service
+        self.url = migrated_service_url(conduit_database, service, ini_path)
+        self.engine = create_db_engine(self.url, pool_size=pool_size,
+                                       application_name=application_name)
+
+    def emptied(self) -> sqlalchemy.Engine:
+        """Truncate the schema's tables and return the engine, for one test."""
+        postgres.truncate_schema(self.engine, self.service)
+        return self.engine
+
+    def __enter__(self) -> "MigratedSchema":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.engine.dispose()
+
+
+@pytest.fixture
+def fake_peer():
+    """A scriptable HTTP peer on 127.0.0.1 (see FakePeer), stopped after the test."""
+    with FakePeer() as peer:
+        yield peer
+
+
+@pytest.fixture
+def hanging_peer_url():
+    """The URL of a peer that holds every request until the test ends."""
+    with FakePeer(hang=True) as peer:
+        yield peer.url
+
+
+@pytest.fixture
+def refused_url():
+    """A URL on a local port that nothing listens on."""
+    return f"http://127.0.0.1:{postgres.free_port()}"

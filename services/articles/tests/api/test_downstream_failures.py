@@ -1,12 +1,8 @@
 """A peer that refuses or is too slow turns into a 503 in the error shape, in time."""
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from falcon import testing
-
-from conduit_common.testing.postgres import free_port
 
 from conduit_articles.app import create_app
 from conduit_articles.config import ArticlesSettings
@@ -14,37 +10,6 @@ from conduit_articles.config import ArticlesSettings
 TIMEOUT = 0.3
 # Time budget of a request whose peer hangs: the read timeout plus generous slack.
 DEADLINE = TIMEOUT + 0.7
-
-
-@pytest.fixture
-def slow_peer():
-    """A real HTTP server that holds every request until the test ends."""
-    release = threading.Event()
-
-    class Hang(BaseHTTPRequestHandler):
-        def do_GET(self):
-            release.wait(10)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"users": [], "profiles": [], "ids": []}')
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hang)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    release.set()
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def refused_url():
-    return f"http://127.0.0.1:{free_port()}"   # nothing listens there
 
 
 def app_with_peers(articles_database_url, engine, auth_url, profiles_url):
@@ -61,7 +26,7 @@ def timed_get(client, path, **kwargs):
     return result, time.monotonic() - started
 
 
-@pytest.mark.parametrize("peer", ["slow_peer", "refused_url"])
+@pytest.mark.parametrize("peer", ["hanging_peer_url", "refused_url"])
 def test_auth_down_or_slow_makes_author_filter_503_in_time(
         request, peer, articles_database_url, engine, refused_url):
     auth_url = request.getfixturevalue(peer)
@@ -72,7 +37,7 @@ def test_auth_down_or_slow_makes_author_filter_503_in_time(
     assert elapsed < DEADLINE
 
 
-@pytest.mark.parametrize("peer", ["slow_peer", "refused_url"])
+@pytest.mark.parametrize("peer", ["hanging_peer_url", "refused_url"])
 def test_profiles_down_or_slow_makes_a_list_503_in_time(
         request, peer, articles_database_url, engine, seed_article, refused_url):
     seed_article()

@@ -1,11 +1,11 @@
 """Real auth and profiles under gunicorn, on the same test database, for articles to call."""
-import uuid
-
 import pytest
 import requests
 from falcon import testing
 
 from conduit_common.http import InternalClient
+from conduit_common.testing.contract import register_user
+from conduit_common.testing.fixtures import migrated_service_url
 from conduit_common.testing.postgres import repo_root
 from conduit_common.testing.processes import gunicorn_service
 from conduit_common.tokens import TokenCodec
@@ -17,8 +17,6 @@ SECRET = "articles-contract-secret-0123456789abcdef"
 
 
 def _migrated(conduit_database, service):
-    from conduit_common.testing.fixtures import migrated_service_url
-
     return migrated_service_url(conduit_database, service,
                                 repo_root() / "services" / service / "alembic.ini")
 
@@ -81,16 +79,11 @@ def register(auth_url):
     """
     codec = TokenCodec(SECRET)
 
-    def register_user(name: str) -> dict:
-        username = f"{name}-{uuid.uuid4().hex[:8]}"
-        response = requests.post(f"{auth_url}/api/users", timeout=10, json={"user": {
-            "username": username, "email": f"{username}@example.com", "password": "s3cret-pass"}})
-        assert response.status_code == 201, response.text
-        user = response.json()["user"]
-        return {**user, "id": codec.verify(user["token"]).user_id,
-                "headers": {"Authorization": f"Token {user['token']}"}}
+    def register_with_headers(name: str) -> dict:
+        user = register_user(auth_url, name, codec)
+        return {**user, "headers": {"Authorization": f"Token {user['token']}"}}
 
-    return register_user
+    return register_with_headers
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 """The real auth service under gunicorn, on the same test database, for profiles to call."""
-import uuid
 from dataclasses import replace
 
 import pytest
@@ -7,6 +6,8 @@ import requests
 from falcon import testing
 
 from conduit_common.http import InternalClient
+from conduit_common.testing.contract import register_user
+from conduit_common.testing.fixtures import migrated_service_url
 from conduit_common.testing.postgres import repo_root
 from conduit_common.testing.processes import gunicorn_service
 from conduit_common.tokens import TokenCodec
@@ -16,8 +17,6 @@ from conduit_profiles.clients import AuthClient
 
 @pytest.fixture(scope="session")
 def auth_database_url(conduit_database):
-    from conduit_common.testing.fixtures import migrated_service_url
-
     return migrated_service_url(conduit_database, "auth",
                                 repo_root() / "services" / "auth" / "alembic.ini")
 
@@ -65,13 +64,4 @@ def register(auth_url, secret):
     Names get a random suffix, so tests need not empty auth's table.
     """
     codec = TokenCodec(secret)
-
-    def register_user(name: str) -> dict:
-        username = f"{name}-{uuid.uuid4().hex[:8]}"
-        response = requests.post(f"{auth_url}/api/users", timeout=10, json={"user": {
-            "username": username, "email": f"{username}@example.com", "password": "s3cret-pass"}})
-        assert response.status_code == 201, response.text
-        user = response.json()["user"]
-        return {**user, "id": codec.verify(user["token"]).user_id}
-
-    return register_user
+    return lambda name: register_user(auth_url, name, codec)
