@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from conduit_common.testing import postgres
 
 SERVICES = ("auth", "profiles", "articles")
 # The summary gitlab-ci-local ends with, e.g. " PASS  [1.7 min] test 80% coverage".
@@ -60,20 +59,7 @@ def wheelhouse(sandbox):
 
 
 @pytest.fixture(scope="session")
-def admin_url():
-    """A Postgres superuser URL: DATABASE_URL when set, else a throwaway cluster."""
-    if os.environ.get("DATABASE_URL"):
-        yield os.environ["DATABASE_URL"]
-        return
-    cluster = postgres.ThrowawayCluster().start()
-    try:
-        yield cluster.admin_url
-    finally:
-        cluster.stop()
-
-
-@pytest.fixture(scope="session")
-def job_runs(sandbox, wheelhouse, admin_url):
+def job_runs(sandbox, wheelhouse, postgres_admin_url):
     """{service: (exit code, output, state dir)} of its `test` and `lint`; the three
     services run at the same time, each with a state dir of its own."""
     for service in SERVICES:
@@ -85,7 +71,7 @@ def job_runs(sandbox, wheelhouse, admin_url):
         started[service] = sandbox.gcl_start(
             "--file", f"services/{service}/.gitlab-ci.yml", "--state-dir", state,
             "--force-shell-executor", "--shell-isolation", "--no-artifacts-to-source",
-            "--variable", f"DATABASE_URL={admin_url}", "--variable", "PIP_NO_INDEX=1",
+            "--variable", f"DATABASE_URL={postgres_admin_url}", "--variable", "PIP_NO_INDEX=1",
             "--variable", f"PIP_FIND_LINKS={wheelhouse}", "--variable", "PIP_NO_CACHE_DIR=1",
             "--variable", "PIP_NO_COMPILE=1", "--timestamps", "test", "lint")
     results = {}
