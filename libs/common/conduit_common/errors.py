@@ -6,6 +6,7 @@ Services raise the domain exceptions below (or marshmallow's ValidationError);
 import logging
 
 import falcon
+import sqlalchemy.exc
 from marshmallow import ValidationError
 
 log = logging.getLogger("conduit.errors")
@@ -90,6 +91,14 @@ def _handle_validation_error(req, resp, ex: ValidationError, params):
     resp.media = error_body(sentences, fields)
 
 
+def _handle_database_unavailable(req, resp, ex: Exception, params):
+    # Refused or dropped connections, an exhausted pool, a cancelled or conflicting
+    # transaction: the client can only try again later, so it is a 503, not a 500.
+    log.error("database unavailable on %s %s: %s", req.method, req.path, ex)
+    resp.status = falcon.HTTP_503
+    resp.media = error_body("database is unavailable, try again later")
+
+
 def _handle_unexpected(req, resp, ex: Exception, params):
     # The traceback goes to the log only; the client learns nothing internal.
     log.exception("unhandled error on %s %s", req.method, req.path)
@@ -109,4 +118,6 @@ def install_error_handlers(app: falcon.App) -> None:
     app.add_error_handler(Exception, _handle_unexpected)
     app.add_error_handler(ConduitError, _handle_conduit_error)
     app.add_error_handler(ValidationError, _handle_validation_error)
+    app.add_error_handler(sqlalchemy.exc.OperationalError, _handle_database_unavailable)
+    app.add_error_handler(sqlalchemy.exc.TimeoutError, _handle_database_unavailable)
     app.set_error_serializer(_serialize_http_error)

@@ -40,6 +40,14 @@ class Probe:
         raise RuntimeError("secret internals")
 
 
+class DatabaseProbe:
+    """Touches the database, which in these tests does not exist."""
+
+    def on_get(self, req, resp):
+        req.context.session.execute(sqlalchemy.text("SELECT 1"))
+        resp.media = {"ok": True}
+
+
 @pytest.fixture
 def codec():
     return TokenCodec(SECRET, ttl_seconds=60)
@@ -63,4 +71,5 @@ def client(settings, codec):
     app.add_route("/missing", probe, suffix="missing")
     app.add_route("/conflict", probe, suffix="conflict")
     app.add_route("/crash", probe, suffix="crash")
+    app.add_route("/database", DatabaseProbe())
     return falcon.testing.TestClient(app)

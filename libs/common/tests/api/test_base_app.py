@@ -1,5 +1,6 @@
 """The contracts every service gets from create_service_app."""
 import json
+import time
 import logging
 
 import jwt
@@ -150,3 +151,11 @@ def test_probes_are_not_in_the_access_log_at_info(client, capsys):
                          for entry in map(json.loads, capsys.readouterr().err.splitlines())]
     assert ("conduit.access", "/public") in loggers_and_paths
     assert ("conduit.access", "/healthz") not in loggers_and_paths
+
+
+def test_a_database_that_is_down_is_a_fast_503_not_a_500(client):
+    started = time.monotonic()
+    result = client.simulate_get("/database")
+    assert result.status_code == 503
+    assert result.json == {"errors": {"body": ["database is unavailable, try again later"]}}
+    assert time.monotonic() - started < 2.0
