@@ -87,12 +87,10 @@ def service_port(docs, name, port_ref):
     raise AssertionError(f"Service {name} has no port {port_ref}")
 
 
-def test_ingress_routes_each_sample_path_like_the_routing_table(docs, routes, overlay):
-    rendered = docs(overlay)
-    locations = ingress_locations(rendered)
-    assert locations
+def assert_routes_like_the_table(rendered, routes, route_of):
+    """Every sample path goes where gateway/routes.yml says, or nowhere when it says so."""
     for uri in sample_paths(routes):
-        got = nginx_route(locations, uri)
+        got = route_of(uri)
         expected = expected_route(routes, uri)
         if expected is None:
             assert got is None, f"{uri} must not be routed, goes to {got}"
@@ -101,6 +99,13 @@ def test_ingress_routes_each_sample_path_like_the_routing_table(docs, routes, ov
         service, port, upstream = got
         assert (service, upstream) == expected, uri
         assert service_port(rendered, service, port) == 8000
+
+
+def test_ingress_routes_each_sample_path_like_the_routing_table(docs, routes, overlay):
+    rendered = docs(overlay)
+    locations = ingress_locations(rendered)
+    assert locations
+    assert_routes_like_the_table(rendered, routes, lambda uri: nginx_route(locations, uri))
 
 
 # --- Gateway API -----------------------------------------------------------------
@@ -148,16 +153,7 @@ def test_httproutes_route_each_sample_path_like_the_routing_table(docs, routes, 
     assert not [d for d in rendered if d["kind"] == "Ingress"], "the component replaces it"
     matches = gateway_matches(rendered)
     assert matches
-    for uri in sample_paths(routes):
-        got = gateway_route(matches, uri)
-        expected = expected_route(routes, uri)
-        if expected is None:
-            assert got is None, f"{uri} must not be routed, goes to {got}"
-            continue
-        assert got is not None, f"{uri} is not routed"
-        service, port, upstream = got
-        assert (service, upstream) == expected, uri
-        assert service_port(rendered, service, port) == 8000
+    assert_routes_like_the_table(rendered, routes, lambda uri: gateway_route(matches, uri))
 
 
 def test_prefix_rewrites_only_go_with_prefix_matches(docs, gateway_target):
