@@ -119,11 +119,13 @@ def snapshot(dest: Path) -> None:
         stdin="\0".join(files))
 
 
-@pytest.fixture(scope="session")
-def sandbox(tmp_path_factory, gitlab_ci_local):
-    base = tmp_path_factory.mktemp("ci-sandbox")
+def make_sandbox(base: Path, gcl: Path, prepare=None) -> Sandbox:
+    """A snapshot of the work tree committed as main in `base`/repo, pushed to a bare
+    origin; `prepare(repo)` may edit the snapshot before that first commit."""
     repo = base / "repo"
     snapshot(repo)
+    if prepare:
+        prepare(repo)
     origin = base / "origin.git"
     run(["git", "init", "-q", "--bare", "-b", "main", origin])
     git(repo, "init", "-q", "-b", "main")
@@ -133,7 +135,20 @@ def sandbox(tmp_path_factory, gitlab_ci_local):
     git(repo, "push", "-q", "origin", "main")
     git(repo, "fetch", "-q", "origin")
     git(repo, "remote", "set-head", "origin", "main")
-    return Sandbox(repo, gitlab_ci_local)
+    return Sandbox(repo, gcl)
+
+
+@pytest.fixture(scope="session")
+def new_sandbox(tmp_path_factory, gitlab_ci_local):
+    """new_sandbox(name, prepare=None): a fresh sandbox in a temporary folder."""
+    def create(name, prepare=None):
+        return make_sandbox(tmp_path_factory.mktemp(name), gitlab_ci_local, prepare)
+    return create
+
+
+@pytest.fixture(scope="session")
+def sandbox(new_sandbox):
+    return new_sandbox("ci-sandbox")
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,12 @@
 
 --force-shell-executor runs the job scripts here instead of in their images;
 --shell-isolation gives each job its own copy of the repository. The job's
-`services: postgres` cannot start without Docker, so DATABASE_URL points the job at
-a Postgres of our own. pip installs from a local wheelhouse filled once (offline
-afterwards), because fetching each job's packages from the index takes minutes here.
+`services: postgres` cannot start without a container engine (gitlab-ci-local
+creates a container network for any job with services, even on the shell
+executor), so these runs use a copy of the repository whose `test` job has no
+`services:` block, and DATABASE_URL points the job at a Postgres of our own.
+pip installs from a local wheelhouse filled once (offline afterwards), because
+fetching each job's packages from the index takes minutes here.
 """
 import hashlib
 import os
@@ -35,14 +38,32 @@ def install_targets(repo: Path):
             *sorted(backends), *packages]
 
 
+# The `services:` block of the `test` job: the lines after `test:` up to it stay.
+TEST_JOB_SERVICES = re.compile(r"^(test:\n(?:  (?!services:).*\n)*)  services:\n(?:    .*\n)+",
+                               re.MULTILINE)
+
+
+def drop_job_services(repo: Path):
+    """Remove the `test` job's `services:` block from the job template."""
+    template = repo / "ci" / "service.gitlab-ci.yml"
+    text, removed = TEST_JOB_SERVICES.subn(r"\1", template.read_text())
+    assert removed == 1, "no services: block in the test job of ci/service.gitlab-ci.yml"
+    template.write_text(text)
+
+
 @pytest.fixture(scope="session")
-def wheelhouse(sandbox):
+def job_sandbox(new_sandbox):
+    return new_sandbox("ci-jobs", prepare=drop_job_services)
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(job_sandbox):
     """A folder of every wheel the jobs need, filled from the index when what they
     install (requirements, pyproject files) changed since it was last filled."""
     folder = Path(os.environ.get("CONDUIT_CI_WHEELHOUSE")
                   or Path.home() / ".cache" / "conduit-ci" / "wheels")
     folder.mkdir(parents=True, exist_ok=True)
-    targets = install_targets(sandbox.path)
+    targets = install_targets(job_sandbox.path)
     digest = hashlib.sha256()
     for target in map(Path, targets):
         source = target / "pyproject.toml" if target.is_dir() else target
@@ -59,16 +80,16 @@ def wheelhouse(sandbox):
 
 
 @pytest.fixture(scope="session")
-def job_runs(sandbox, wheelhouse, postgres_admin_url):
+def job_runs(job_sandbox, wheelhouse, postgres_admin_url):
     """{service: (exit code, output, state dir)} of its `test` and `lint`; the three
     services run at the same time, each with a state dir of its own."""
     for service in SERVICES:
-        assert (sandbox.path / "services" / service / "tests").is_dir(), (
+        assert (job_sandbox.path / "services" / service / "tests").is_dir(), (
             f"services/{service}/tests does not exist yet")
     started = {}
     for service in SERVICES:
         state = f".gitlab-ci-local-{service}"
-        started[service] = sandbox.gcl_start(
+        started[service] = job_sandbox.gcl_start(
             "--file", f"services/{service}/.gitlab-ci.yml", "--state-dir", state,
             "--force-shell-executor", "--shell-isolation", "--no-artifacts-to-source",
             "--variable", f"DATABASE_URL={postgres_admin_url}", "--variable", "PIP_NO_INDEX=1",
@@ -78,7 +99,7 @@ def job_runs(sandbox, wheelhouse, postgres_admin_url):
     for service, process in started.items():
         output, _ = process.communicate(timeout=900)
         results[service] = (process.returncode, output,
-                            sandbox.path / f".gitlab-ci-local-{service}")
+                            job_sandbox.path / f".gitlab-ci-local-{service}")
     return results
 
 
