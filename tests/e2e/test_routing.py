@@ -69,6 +69,20 @@ def test_a_body_above_one_mebibyte_is_413_in_the_error_shape(api):
     assert resp.json() == {"errors": {"body": ["request body is too large"]}}
 
 
+def test_a_method_nginx_refuses_is_405_in_the_error_shape(api):
+    resp = api.request("TRACE", "/users")
+    assert resp.status_code == 405
+    assert resp.json() == {"errors": {"body": ["method not allowed"]}}
+
+
+def test_a_nul_character_in_a_query_is_400_from_the_service(api):
+    # nginx itself refuses %00 in the path (its own 400 page); in a query it passes,
+    # and the service refuses it before any query reaches Postgres.
+    resp = api.request("GET", "/articles?tag=a%00b")
+    assert resp.status_code == 400
+    assert resp.json() == {"errors": {"body": ["the URL must not contain NUL (%00) characters"]}}
+
+
 def test_a_body_just_under_the_limit_reaches_the_service(api):
     user = api.register()
     resp = api.request("PUT", "/user", user.token,

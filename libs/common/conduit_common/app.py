@@ -10,6 +10,7 @@ from conduit_common.limits import BodyLimitMiddleware
 from conduit_common.logs import RequestIdMiddleware, configure_logging
 from conduit_common.media import install_media_handlers
 from conduit_common.settings import CommonSettings
+from conduit_common.text import NulGuardMiddleware
 from conduit_common.tokens import TokenCodec
 
 
@@ -21,6 +22,7 @@ def create_service_app(service: str, settings: CommonSettings, engine: sqlalchem
     app = falcon.App(middleware=[
         RequestIdMiddleware(),
         BodyLimitMiddleware(settings.max_body_bytes),
+        NulGuardMiddleware(),
         AuthMiddleware(codec),
         SessionManager(engine),
     ])

@@ -6,6 +6,9 @@ import falcon
 import falcon.media
 import orjson
 
+from conduit_common.errors import Unprocessable
+from conduit_common.text import nul_field
+
 
 def iso_timestamp(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and Z, e.g. 2026-11-26T08:04:59.123Z."""
@@ -21,9 +24,22 @@ def _default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def loads(raw: bytes | bytearray | str):
+    """orjson.loads, refusing any string that holds a NUL (see conduit_common.text)."""
+    document = orjson.loads(raw)
+    # Raw control characters are invalid JSON, so a NUL can only arrive escaped:
+    # the document is searched only when the text holds that escape.
+    marker = b"\\u0000" if isinstance(raw, (bytes, bytearray)) else "\\u0000"
+    if marker in raw:
+        field = nul_field(document)
+        if field:
+            raise Unprocessable.on_field(field, "must not contain NUL characters")
+    return document
+
+
 def json_handler() -> falcon.media.JSONHandler:
     dumps = partial(orjson.dumps, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
-    return falcon.media.JSONHandler(dumps=dumps, loads=orjson.loads)
+    return falcon.media.JSONHandler(dumps=dumps, loads=loads)
 
 
 def install_media_handlers(app: falcon.App) -> None:

@@ -159,3 +159,36 @@ def test_a_database_that_is_down_is_a_fast_503_not_a_500(client):
     assert result.status_code == 503
     assert result.json == {"errors": {"body": ["database is unavailable, try again later"]}}
     assert time.monotonic() - started < 2.0
+
+
+def test_nul_in_a_json_string_is_422_on_its_field(client):
+    # PostgreSQL cannot store U+0000: without this guard it would reach a query as a 500.
+    result = client.simulate_post("/echo", body='{"article": {"title": "a\\u0000b"}}',
+                                  headers={"Content-Type": "application/json"})
+    assert result.status_code == 422
+    assert result.json == {"errors": {"title": ["must not contain NUL characters"],
+                                      "body": ["title must not contain NUL characters"]}}
+
+
+def test_nul_in_a_list_item_is_reported_on_the_list(client):
+    result = client.simulate_post("/echo", json={"article": {"tagList": ["ok", "b\x00d"]}})
+    assert result.status_code == 422
+    assert result.json["errors"]["tagList"] == ["must not contain NUL characters"]
+
+
+def test_an_escaped_backslash_before_u0000_is_not_a_nul(client):
+    # JSON text \\u0000 is a backslash followed by "u0000": ordinary characters.
+    result = client.simulate_post("/echo", body='{"title": "C:\\\\u0000"}',
+                                  headers={"Content-Type": "application/json"})
+    assert result.status_code == 200
+    assert result.json == {"received": {"title": "C:\\u0000"}}
+
+
+def test_nul_in_the_url_path_or_query_is_400(client):
+    in_path = client.simulate_get("/public%00x")
+    in_query = client.simulate_get("/public", query_string="tag=a%00b")
+    for result in (in_path, in_query):
+        assert result.status_code == 400
+        assert result.json == {"errors": {"body": [
+            "the URL must not contain NUL (%00) characters"]}}
+    assert client.simulate_get("/public", query_string="tag=a%2500b").status_code == 200

@@ -34,3 +34,11 @@ def test_naive_timestamp_is_taken_as_utc():
 def test_json_handler_formats_datetimes_in_responses():
     body = json_handler().serialize({"at": datetime(2026, 1, 2, tzinfo=timezone.utc)}, None)
     assert orjson.loads(body) == {"at": "2026-01-02T00:00:00.000Z"}
+
+
+def test_nul_field_names_the_first_string_holding_a_nul():
+    from conduit_common.text import nul_field
+    assert nul_field({"user": {"email": "a@b.c", "bio": "x\x00"}}) == "bio"
+    assert nul_field({"filters": {"tag": ["fine", "\x00"]}}) == "filters.tag"
+    assert nul_field("\x00") == "body"
+    assert nul_field({"article": {"title": "clean", "tagList": ["a"], "n": 1}}) is None

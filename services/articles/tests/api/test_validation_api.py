@@ -96,3 +96,45 @@ def test_comment_id_beyond_bigint_is_404_not_500(client, make_user):
     result = client.simulate_delete("/api/articles/s/comments/99999999999999999999",
                                     headers=make_user("jake").headers)
     assert result.status_code == 404
+
+
+@pytest.mark.parametrize("field, value", [
+    ("title", "drag\x00ons"), ("description", "\x00"), ("body", "a\x00"),
+    ("tagList", ["fine", "nul\x00tag"]),
+])
+def test_a_nul_character_in_an_article_is_422_and_nothing_is_written(
+        client, make_user, field, value):
+    # Postgres cannot store U+0000; it was a 500 before the edge refused it.
+    jake = make_user("jake")
+    article = {"title": "t", "description": "d", "body": "b", field: value}
+    result = client.simulate_post("/api/articles", json={"article": article},
+                                  headers=jake.headers)
+    assert result.status_code == 422
+    # The sentence is always under "body" (the field `body` shares that key).
+    assert f"{field} must not contain NUL characters" in result.json["errors"]["body"]
+    assert client.simulate_get("/api/articles").json["articlesCount"] == 0
+
+
+def test_a_nul_character_in_a_comment_or_an_update_is_422(client, make_user, post_article):
+    jake = make_user("jake")
+    slug = post_article(jake)["slug"]
+    comment = client.simulate_post(f"/api/articles/{slug}/comments", headers=jake.headers,
+                                   json={"comment": {"body": "hi\x00"}})
+    update = client.simulate_put(f"/api/articles/{slug}", headers=jake.headers,
+                                 json={"article": {"title": "new\x00title"}})
+    assert (comment.status_code, update.status_code) == (422, 422)
+    assert client.simulate_get(f"/api/articles/{slug}/comments").json["comments"] == []
+    assert client.simulate_get(f"/api/articles/{slug}").json["article"]["title"] == (
+        "How to train your dragon")
+
+
+@pytest.mark.parametrize("path, query", [
+    ("/api/articles/some%00slug", None), ("/api/articles/some%00slug/comments", None),
+    ("/api/articles", "tag=a%00b"), ("/api/articles", "author=ja%00ke"),
+    ("/api/articles", "favorited=%00"),
+])
+def test_a_nul_character_in_the_url_is_400(client, auth_peer, path, query):
+    result = client.simulate_get(path, query_string=query)
+    assert result.status_code == 400
+    assert result.json["errors"]["body"] == ["the URL must not contain NUL (%00) characters"]
+    assert auth_peer.calls == []

@@ -85,3 +85,18 @@ def test_unknown_routes_and_methods_answer_in_the_error_shape(client, method, pa
 def test_health_and_readiness_answer(client):
     assert client.simulate_get("/healthz").json == {"status": "ok"}
     assert client.simulate_get("/readyz").json == {"status": "ready"}
+
+
+@pytest.mark.parametrize("field", ["username", "email", "password"])
+def test_a_nul_character_in_a_registration_is_422_on_that_field(client, field):
+    # Postgres cannot store U+0000; it was a 500 before the edge refused it.
+    user = {"username": "jake", "email": "jake@jake.jake", "password": "jakejakejake"}
+    user[field] = user[field][:2] + "\x00" + user[field][2:]
+    result = client.simulate_post("/api/users", json={"user": user})
+    assert result.status_code == 422
+    assert result.json["errors"][field] == ["must not contain NUL characters"]
+
+
+def test_a_nul_character_in_an_internal_username_lookup_is_400(client):
+    result = client.simulate_get("/internal/users", query_string="username=ja%00ke")
+    assert result.status_code == 400

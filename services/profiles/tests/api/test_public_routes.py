@@ -33,6 +33,17 @@ def test_unknown_profile_is_404_in_the_error_shape(client):
     assert result.json == {"errors": {"body": ["profile not found"]}}
 
 
+@pytest.mark.parametrize("path", ["/api/profiles/ja%00ke", "/api/profiles/ja%00ke/follow"])
+def test_a_nul_character_in_the_username_is_400_without_asking_auth(
+        client, fake_auth, jake, path):
+    # It used to travel to auth's lookup, whose query failed: a 503 here.
+    result = client.simulate_get(path)
+
+    assert result.status_code == 400
+    assert result.json == {"errors": {"body": ["the URL must not contain NUL (%00) characters"]}}
+    assert fake_auth.calls == []
+
+
 def test_bad_token_on_the_optional_route_is_401(client, jake):
     result = client.simulate_get("/api/profiles/jake", headers={"Authorization": "Token nope"})
 
