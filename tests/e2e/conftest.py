@@ -27,6 +27,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "postman: the official RealWorld suite via newman")
     config.addinivalue_line("markers", "exhausts_login_limit: runs last (uses up the login "
                                        "rate limit of its client address)")
+    config.addinivalue_line("markers", "fuzz: generated requests from docs/openapi.yml")
 
 
 def pytest_collection_modifyitems(session, config, items):
