@@ -17,6 +17,7 @@
 #                    (default: the overlay's); an image is $IMAGE_REGISTRY/<service>
 #   CONDUIT_SECRET DB_USER DB_PASSWORD AUTH_DB_PASSWORD PROFILES_DB_PASSWORD
 #   ARTICLES_DB_PASSWORD   the values of the conduit-secrets Secret (required)
+#   CONDUIT_SECRET_FALLBACKS  previous JWT keys, comma-separated (optional; rotation)
 #   ROLLOUT_TIMEOUT  seconds to wait for each rollout (default 300)
 #   ADDRESS_TIMEOUT  seconds to wait for the public address (default 180)
 #   AUTO_ROLLBACK=1  undo a service's rollout when it does not finish in time
@@ -28,6 +29,9 @@ namespace=conduit   # k8s/base/kustomization.yaml
 services=(auth profiles articles)
 secret_keys=(CONDUIT_SECRET DB_USER DB_PASSWORD AUTH_DB_PASSWORD PROFILES_DB_PASSWORD
              ARTICLES_DB_PASSWORD)
+# Written into the Secret only when set: previous JWT keys still accepted during a
+# rotation of CONDUIT_SECRET (docs/operations.md).
+optional_secret_keys=(CONDUIT_SECRET_FALLBACKS)
 
 log() { echo "deploy: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -65,8 +69,9 @@ trap 'rm -rf "$work"' EXIT
 cp -R "$root/k8s" "$root/db" "$work/"
 (
     umask 077
-    for key in "${secret_keys[@]}"; do
-        value="${!key}"
+    for key in "${secret_keys[@]}" "${optional_secret_keys[@]}"; do
+        value="${!key:-}"
+        [ -n "$value" ] || continue
         [[ "$value" != *$'\n'* ]] || die "$key must be a single line"
         printf '%s=%s\n' "$key" "$value"
     done > "$work/k8s/base/secrets.env"

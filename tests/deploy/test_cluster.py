@@ -226,6 +226,24 @@ def test_deploy_renders_images_with_the_pipeline_tag_and_the_secret_values(fake_
     assert not (ROOT / "k8s" / "base" / "secrets.env").exists()
 
 
+def test_deploy_adds_the_fallback_keys_to_the_secret_only_when_set(fake_bin):
+    env, _ = fake_bin
+
+    def secret_and_name(**extra):
+        result = deploy(env, "-n", **extra)
+        assert result.returncode == 0, result.stderr
+        (secret,) = [d for d in yaml.safe_load_all(result.stdout) if d["kind"] == "Secret"]
+        return ({k: base64.b64decode(v).decode() for k, v in secret["data"].items()},
+                secret["metadata"]["name"])
+
+    plain, plain_name = secret_and_name()
+    rotating, rotating_name = secret_and_name(CONDUIT_SECRET_FALLBACKS="old-jwt-key")
+    assert "CONDUIT_SECRET_FALLBACKS" not in plain
+    assert rotating == {**SECRETS, "CONDUIT_SECRET_FALLBACKS": "old-jwt-key"}
+    # A new Secret name (content hash) rolls every Deployment that reads it.
+    assert plain_name != rotating_name
+
+
 def test_deploy_all_applies_everything_and_prints_the_address(fake_bin, tmp_path):
     env, log = fake_bin
     result = deploy(env, "-o", "dev", "all")

@@ -18,7 +18,8 @@ def create_service_app(service: str, settings: CommonSettings, engine: sqlalchem
                        codec: TokenCodec | None = None) -> falcon.App:
     """A configured app; the service adds its routes to it."""
     configure_logging(service, settings.log_level)
-    codec = codec or TokenCodec(settings.secret, settings.jwt_ttl_seconds)
+    codec = codec or TokenCodec(settings.secret, settings.jwt_ttl_seconds,
+                                fallbacks=settings.secret_fallbacks)
     app = falcon.App(middleware=[
         RequestIdMiddleware(),
         BodyLimitMiddleware(settings.max_body_bytes),

@@ -53,3 +53,13 @@ class Env:
             raise ConfigError(
                 f"environment variable {name} must be at least {min_length} characters")
         return value
+
+    def secret_list(self, name: str, min_length: int = 32) -> tuple[str, ...]:
+        """Optional comma-separated secrets (unset or empty: none), each held to the
+        same minimum length as `secret`."""
+        values = tuple(part.strip() for part in self.str(name, "").split(",") if part.strip())
+        if any(len(value) < min_length for value in values):
+            raise ConfigError(
+                f"each secret in environment variable {name} must be at least "
+                f"{min_length} characters")
+        return values

@@ -14,6 +14,9 @@ class CommonSettings:
     log_level: str = "INFO"
     max_body_bytes: int = ONE_MIB
     db_pool_size: int = 5
+    # Keys whose tokens are still accepted but never used to sign: they let
+    # CONDUIT_SECRET be rotated without signing everyone out (docs/operations.md).
+    secret_fallbacks: tuple[str, ...] = ()
 
     @classmethod
     def common_from_env(cls, env: Env) -> dict:
@@ -25,6 +28,7 @@ class CommonSettings:
             "log_level": env.str("LOG_LEVEL", "INFO").upper(),
             "max_body_bytes": env.int("MAX_BODY_BYTES", ONE_MIB, minimum=1),
             "db_pool_size": env.int("DB_POOL_SIZE", 5, minimum=1),
+            "secret_fallbacks": env.secret_list("CONDUIT_SECRET_FALLBACKS"),
         }
 
     @classmethod

@@ -2,9 +2,12 @@
 
 HS256 only: the algorithm list is pinned on decode, so a token that claims
 "none" or an asymmetric algorithm is rejected before its signature is looked at.
+
+Tokens are always signed with the current secret. Fallback secrets only verify:
+during a rotation they keep tokens signed with the other key valid.
 """
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import jwt
@@ -27,8 +30,9 @@ class Identity:
 
 class TokenCodec:
     def __init__(self, secret: str, ttl_seconds: int = 86400,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, fallbacks: Iterable[str] = ()):
         self._secret = secret
+        self._verification_keys = (secret, *fallbacks)
         self._ttl = ttl_seconds
         self._clock = clock
 
@@ -39,10 +43,19 @@ class TokenCodec:
 
     def verify(self, token: str) -> Identity:
         try:
-            claims = jwt.decode(
-                token, self._secret, algorithms=[ALGORITHM],
-                options={"require": REQUIRED_CLAIMS},
-            )
+            claims = self._decode(token)
             return Identity(user_id=int(claims["sub"]), username=str(claims["username"]))
         except (jwt.PyJWTError, ValueError, TypeError) as ex:
             raise InvalidToken(str(ex)) from ex
+
+    def _decode(self, token: str) -> dict:
+        """The claims, checked with the first key whose signature matches; only a
+        wrong signature moves on to the next key (an expired token stays expired)."""
+        for key in self._verification_keys[:-1]:
+            try:
+                return jwt.decode(token, key, algorithms=[ALGORITHM],
+                                  options={"require": REQUIRED_CLAIMS})
+            except jwt.InvalidSignatureError:
+                continue
+        return jwt.decode(token, self._verification_keys[-1], algorithms=[ALGORITHM],
+                          options={"require": REQUIRED_CLAIMS})

@@ -20,7 +20,8 @@ def create_app(settings: AuthSettings | None = None, *,
     settings = settings or AuthSettings.from_env()
     engine = engine or create_db_engine(settings.database_url, settings.db_pool_size,
                                         application_name=SERVICE)
-    codec = codec or TokenCodec(settings.secret, settings.jwt_ttl_seconds)
+    codec = codec or TokenCodec(settings.secret, settings.jwt_ttl_seconds,
+                                fallbacks=settings.secret_fallbacks)
     passwords = passwords or Passwords(settings.argon2_time_cost, settings.argon2_memory_cost)
     service = AccountService(passwords, codec)
 

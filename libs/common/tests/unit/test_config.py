@@ -32,10 +32,26 @@ def test_common_settings_read_every_shared_variable():
     settings = CommonSettings.from_env(Env({
         "CONDUIT_SECRET": "s" * 32, "DATABASE_URL": "postgresql://x/y", "JWT_TTL_SECONDS": "60",
         "LOG_LEVEL": "debug", "MAX_BODY_BYTES": "2048", "DB_POOL_SIZE": "3",
+        "CONDUIT_SECRET_FALLBACKS": f"{'a' * 32}, {'b' * 40}",
     }))
     assert settings == CommonSettings(secret="s" * 32, database_url="postgresql://x/y",
                                       jwt_ttl_seconds=60, log_level="DEBUG",
-                                      max_body_bytes=2048, db_pool_size=3)
+                                      max_body_bytes=2048, db_pool_size=3,
+                                      secret_fallbacks=("a" * 32, "b" * 40))
+
+
+@pytest.mark.parametrize("value", [None, "", " , "])
+def test_secret_fallbacks_are_optional(value):
+    environ = {"CONDUIT_SECRET": "s" * 32, "DATABASE_URL": "postgresql://x/y"}
+    if value is not None:
+        environ["CONDUIT_SECRET_FALLBACKS"] = value
+    assert CommonSettings.from_env(Env(environ)).secret_fallbacks == ()
+
+
+def test_a_short_fallback_secret_is_refused_by_name():
+    with pytest.raises(ConfigError, match="CONDUIT_SECRET_FALLBACKS.*32"):
+        Env({"CONDUIT_SECRET_FALLBACKS": f"{'a' * 32},short"}).secret_list(
+            "CONDUIT_SECRET_FALLBACKS")
 
 
 def test_secret_has_no_default():

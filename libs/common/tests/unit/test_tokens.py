@@ -64,3 +64,31 @@ def test_non_numeric_subject_is_rejected():
 def test_garbage_is_rejected(garbage):
     with pytest.raises(InvalidToken):
         TokenCodec(SECRET).verify(garbage)
+
+
+FALLBACK = "fallback-secret-" + "fedcba9876543210" * 2
+
+
+def test_a_token_signed_with_a_fallback_secret_still_verifies():
+    old_token = TokenCodec(FALLBACK).issue(3, "ann")
+    identity = TokenCodec(SECRET, fallbacks=[FALLBACK]).verify(old_token)
+    assert (identity.user_id, identity.username) == (3, "ann")
+
+
+def test_new_tokens_are_signed_with_the_current_secret_not_a_fallback():
+    token = TokenCodec(SECRET, fallbacks=[FALLBACK]).issue(3, "ann")
+    assert TokenCodec(SECRET).verify(token).user_id == 3
+    with pytest.raises(InvalidToken):
+        TokenCodec(FALLBACK).verify(token)
+
+
+def test_a_fallback_does_not_revive_an_expired_token():
+    expired = TokenCodec(FALLBACK, ttl_seconds=10, clock=lambda: 1_000_000).issue(3, "ann")
+    with pytest.raises(InvalidToken, match="expired"):
+        TokenCodec(SECRET, fallbacks=[FALLBACK]).verify(expired)
+
+
+def test_a_token_signed_with_neither_key_is_rejected():
+    stranger = TokenCodec("stranger-secret-0123456789abcdefghij").issue(3, "ann")
+    with pytest.raises(InvalidToken):
+        TokenCodec(SECRET, fallbacks=[FALLBACK]).verify(stranger)

@@ -1,10 +1,13 @@
 """Bad tokens on an authenticated route: always a 401 in the error shape."""
+import dataclasses
 import time
 
 import jwt
 import pytest
+from falcon import testing
 
-from conduit_common.tokens import TokenCodec
+from conduit_auth.app import create_app
+from conduit_common.tokens import InvalidToken, TokenCodec
 
 
 def get_user(client, authorization):
@@ -70,3 +73,27 @@ def test_a_wrong_scheme_with_a_valid_token_is_still_a_401(client, register):
     token = register("jake")["token"]
 
     assert_401(get_user(client, f"Basic {token}"))
+
+
+def test_secret_rotation_keeps_tokens_of_the_previous_key_valid(
+        engine, settings, passwords, register):
+    """With the old key among the fallbacks, its tokens still work; new ones are
+    signed with the new key only."""
+    old_token = register("jake")["token"]          # signed with settings.secret
+    new_secret = "rotated-secret-0123456789abcdef-0123456789"
+    rotated = dataclasses.replace(settings, secret=new_secret,
+                                  secret_fallbacks=(settings.secret,))
+    client = testing.TestClient(create_app(rotated, engine=engine, passwords=passwords))
+
+    assert get_user(client, f"Token {old_token}").status_code == 200
+    updated = client.simulate_put("/api/user", json={"user": {"bio": "rotated"}},
+                                  headers={"Authorization": f"Token {old_token}"})
+    assert updated.status_code == 200
+    fresh = updated.json["user"]["token"]
+    assert TokenCodec(new_secret).verify(fresh).username == "jake"
+    with pytest.raises(InvalidToken):
+        TokenCodec(settings.secret).verify(fresh)
+
+    without_fallback = dataclasses.replace(rotated, secret_fallbacks=())
+    client = testing.TestClient(create_app(without_fallback, engine=engine, passwords=passwords))
+    assert_401(get_user(client, f"Token {old_token}"))
