@@ -5,6 +5,8 @@
 #   make test-postman        the RealWorld Postman suite against a running gateway
 #                            (CONDUIT_BASE_URL, default make run's http://127.0.0.1:8080/flask/api)
 #   make test-e2e-external   the e2e tests against a running gateway at CONDUIT_BASE_URL
+#   make fuzz                a longer schemathesis hunt than the one in test-e2e: a fresh
+#                            random seed and FUZZ_EXAMPLES (300) examples per operation
 #   make gateway-routes      regenerate the gateway template's routes from gateway/routes.yml
 NPM ?= npm
 NODE_TOOLS := node_modules/.installed
@@ -12,7 +14,7 @@ CONDUIT_DEV := PYTHONPATH=$(CURDIR)/tools $(BIN)/python -m conduit_dev
 
 TEST_TARGETS += test-e2e
 
-.PHONY: run test-e2e e2e test-postman newman test-e2e-external node-tools gateway-routes
+.PHONY: run test-e2e e2e fuzz test-postman newman test-e2e-external node-tools gateway-routes
 
 # package-lock.json pins newman; npm ci installs exactly that.
 $(NODE_TOOLS): package.json package-lock.json
@@ -28,6 +30,11 @@ test-e2e: install $(NODE_TOOLS) ## tests through the gateway on a fresh stack, i
 	env -u CONDUIT_BASE_URL $(PYTEST) tests/e2e
 
 e2e: test-e2e
+
+FUZZ_EXAMPLES ?= 300
+fuzz: install ## hunt for 5xx with generated requests (new random seed each run) on a fresh stack
+	env -u CONDUIT_BASE_URL CONDUIT_FUZZ_SEED=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ') \
+	    CONDUIT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) tests/e2e/test_fuzz.py
 
 test-postman: install $(NODE_TOOLS) ## the RealWorld Postman suite against a running gateway
 	$(CONDUIT_DEV) newman $(if $(CONDUIT_BASE_URL),--api-url $(CONDUIT_BASE_URL))
