@@ -4,8 +4,9 @@
 --shell-isolation gives each job its own copy of the repository. The job's
 `services: postgres` cannot start without a container engine (gitlab-ci-local
 creates a container network for any job with services, even on the shell
-executor), so these runs use a copy of the repository whose `test` job has no
-`services:` block, and DATABASE_URL points the job at a Postgres of our own.
+executor), so these runs use a copy of the repository whose `.with-postgres`
+template has no `services:` block, and DATABASE_URL points the jobs at a Postgres
+of our own.
 pip installs from a local wheelhouse filled once (offline afterwards), because
 fetching each job's packages from the index takes minutes here.
 """
@@ -38,16 +39,19 @@ def install_targets(repo: Path):
             *sorted(backends), *packages]
 
 
-# The `services:` block of the `test` job: the lines after `test:` up to it stay.
-TEST_JOB_SERVICES = re.compile(r"^(test:\n(?:  (?!services:).*\n)*)  services:\n(?:    .*\n)+",
-                               re.MULTILINE)
+# The `services:` block of `.with-postgres` (what the jobs with a database extend):
+# the lines after `.with-postgres:` up to it stay.
+POSTGRES_SERVICES = re.compile(
+    r"^(\.with-postgres:\n(?:  (?!services:).*\n)*)  services:\n(?:    .*\n)+", re.MULTILINE)
+# Services whose pipeline also runs its callers' contract tests (their `consumers`).
+WITH_CONSUMERS = {"auth": ("profiles", "articles"), "profiles": ("articles",)}
 
 
 def drop_job_services(repo: Path):
-    """Remove the `test` job's `services:` block from the job template."""
+    """Remove the Postgres `services:` block from the job template."""
     template = repo / "ci" / "service.gitlab-ci.yml"
-    text, removed = TEST_JOB_SERVICES.subn(r"\1", template.read_text())
-    assert removed == 1, "no services: block in the test job of ci/service.gitlab-ci.yml"
+    text, removed = POSTGRES_SERVICES.subn(r"\1", template.read_text())
+    assert removed == 1, "no services: block in .with-postgres of ci/service.gitlab-ci.yml"
     template.write_text(text)
 
 
@@ -94,7 +98,8 @@ def job_runs(job_sandbox, wheelhouse, postgres_admin_url):
             "--force-shell-executor", "--shell-isolation", "--no-artifacts-to-source",
             "--variable", f"DATABASE_URL={postgres_admin_url}", "--variable", "PIP_NO_INDEX=1",
             "--variable", f"PIP_FIND_LINKS={wheelhouse}", "--variable", "PIP_NO_CACHE_DIR=1",
-            "--variable", "PIP_NO_COMPILE=1", "--timestamps", "test", "lint")
+            "--variable", "PIP_NO_COMPILE=1", "--timestamps", "test", "lint",
+            *(["consumer-contracts"] if service in WITH_CONSUMERS else []))
     results = {}
     for service, process in started.items():
         output, _ = process.communicate(timeout=900)
@@ -118,6 +123,23 @@ def test_service_test_job_runs_the_service_tests_and_passes(job_runs, service):
     assert sum(int(suite.get("tests")) for suite in suites) > 0
     assert sum(int(suite.get("failures")) + int(suite.get("errors")) for suite in suites) == 0
     assert (state / "artifacts" / "test" / "reports" / "coverage.xml").exists()
+
+
+@pytest.mark.parametrize("provider", sorted(WITH_CONSUMERS))
+def test_consumer_contracts_job_runs_the_callers_contract_tests_and_passes(
+        job_runs, job_sandbox, provider):
+    _, output, state = job_runs[provider]
+    assert outcome(output, "consumer-contracts") == "PASS", output[-6000:]
+    report = ET.parse(state / "artifacts" / "consumer-contracts" / "reports"
+                      / "consumer-contracts.xml").getroot()
+    cases = list(report.iter("testcase"))
+    assert cases and not any(case.find("failure") is not None or case.find("error") is not None
+                             for case in cases)
+    # Every contract test module of every caller ran (module names are unique).
+    expected = {path.stem for consumer in WITH_CONSUMERS[provider] for path in
+                (job_sandbox.path / "services" / consumer / "tests" / "contract").glob("test_*.py")}
+    ran = {case.get("classname", "") for case in cases}
+    assert expected and all(any(module in name for name in ran) for module in expected), ran
 
 
 def test_service_lint_job_passes(job_runs, service):

@@ -33,11 +33,11 @@ def test_every_ci_file_in_the_tree_is_checked():
     assert found == {*PLAIN_FILES, TEMPLATE}
 
 
-def test_template_is_a_spec_header_and_the_four_jobs():
+def test_template_is_a_spec_header_and_the_service_jobs():
     header, body = yaml.safe_load_all((ROOT / TEMPLATE).read_text())
     assert set(header) == {"spec"}
-    assert set(header["spec"]["inputs"]) == {"service", "peers"}
-    assert {"test", "lint", "pack", "deploy"} <= set(body)
+    assert set(header["spec"]["inputs"]) == {"service", "peers", "consumers"}
+    assert {"test", "consumer-contracts", "lint", "pack", "deploy"} <= set(body)
 
 
 def test_ci_files_and_rendered_pipelines_match_gitlab_schema(gitlab_schema, rendered):
