@@ -11,6 +11,9 @@ from marshmallow import ValidationError
 
 log = logging.getLogger("conduit.errors")
 
+# The RealWorld request envelopes ({"user": {...}}), left out of error field names.
+ENVELOPES = frozenset({"user", "article", "comment"})
+
 
 class ConduitError(Exception):
     """Base of the errors a client is meant to see."""
@@ -69,7 +72,7 @@ def flatten_validation_messages(messages, prefix: str = "") -> dict[str, list[st
     flat: dict[str, list[str]] = {}
     for key, value in messages.items():
         name = str(key)
-        if isinstance(value, dict) and name in ("user", "article", "comment") and not prefix:
+        if isinstance(value, dict) and name in ENVELOPES and not prefix:
             flat.update(flatten_validation_messages(value, ""))
         else:
             flat.update(flatten_validation_messages(value, f"{prefix}.{name}" if prefix else name))

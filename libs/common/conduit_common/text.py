@@ -4,11 +4,9 @@ psycopg2 refuses a parameter holding one with a ValueError, so a NUL that reache
 query would be a 500. Input is checked at the edge instead: the URL (path and query
 string) by `NulGuardMiddleware`, JSON bodies by the media handler with `nul_field`.
 """
-from conduit_common.errors import ConduitError
+from conduit_common.errors import ENVELOPES, ConduitError
 
 NUL = "\x00"
-# The RealWorld envelopes, left out of field names as in validation errors.
-_ENVELOPES = frozenset({"user", "article", "comment"})
 
 
 def nul_field(document, prefix: str = "") -> str | None:
@@ -19,7 +17,7 @@ def nul_field(document, prefix: str = "") -> str | None:
     if isinstance(document, dict):
         for key, value in document.items():
             name = str(key)
-            if not prefix and name in _ENVELOPES and isinstance(value, dict):
+            if not prefix and name in ENVELOPES and isinstance(value, dict):
                 found = nul_field(value)
             else:
                 found = nul_field(value, f"{prefix}.{name}" if prefix else name)
