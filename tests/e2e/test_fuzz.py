@@ -11,6 +11,7 @@ The seed is fixed so that a failure can be replayed; CONDUIT_FUZZ_SEED picks ano
 (and CONDUIT_FUZZ_EXAMPLES more examples per operation) for a longer hunt.
 """
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,4 +43,4 @@ def test_generated_requests_never_get_a_server_error(api, tmp_path):
                             capture_output=True, text=True)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-8000:]
-    assert "passed" in output and "Server error" not in output, output[-8000:]
+    assert re.search(r"\b[1-9]\d* passed", output), output[-8000:]   # cases really ran

@@ -51,11 +51,10 @@ class TokenCodec:
     def _decode(self, token: str) -> dict:
         """The claims, checked with the first key whose signature matches; only a
         wrong signature moves on to the next key (an expired token stays expired)."""
-        for key in self._verification_keys[:-1]:
+        for key in self._verification_keys:
             try:
                 return jwt.decode(token, key, algorithms=[ALGORITHM],
                                   options={"require": REQUIRED_CLAIMS})
-            except jwt.InvalidSignatureError:
-                continue
-        return jwt.decode(token, self._verification_keys[-1], algorithms=[ALGORITHM],
-                          options={"require": REQUIRED_CLAIMS})
+            except jwt.InvalidSignatureError as ex:
+                wrong_signature = ex
+        raise wrong_signature
