@@ -1,4 +1,6 @@
 """The Falcon app every service starts from: media, errors, middleware, health."""
+from collections.abc import Callable
+
 import falcon
 import sqlalchemy
 
@@ -15,8 +17,15 @@ from conduit_common.tokens import TokenCodec
 
 
 def create_service_app(service: str, settings: CommonSettings, engine: sqlalchemy.Engine,
-                       codec: TokenCodec | None = None) -> falcon.App:
-    """A configured app; the service adds its routes to it."""
+                       codec: TokenCodec | None = None, *,
+                       after_commit: Callable[[dict], None] | None = None,
+                       ready: Callable[[sqlalchemy.Connection], bool] | None = None
+                       ) -> falcon.App:
+    """A configured app; the service adds its routes to it.
+
+    `after_commit` runs after each committed write (owners: read-your-writes);
+    `ready` is an extra readiness condition (consumers: projections caught up).
+    """
     configure_logging(service, settings.log_level)
     codec = codec or TokenCodec(settings.secret, settings.jwt_ttl_seconds,
                                 fallbacks=settings.secret_fallbacks)
@@ -25,12 +34,12 @@ def create_service_app(service: str, settings: CommonSettings, engine: sqlalchem
         BodyLimitMiddleware(settings.max_body_bytes),
         NulGuardMiddleware(),
         AuthMiddleware(codec),
-        SessionManager(engine),
+        SessionManager(engine, after_commit),
     ])
     # CORS is the gateway's job (one place), so the services do not answer preflights.
     app.req_options.strip_url_path_trailing_slash = True
     install_media_handlers(app)
     install_error_handlers(app)
     app.add_route("/healthz", HealthResource())
-    app.add_route("/readyz", ReadinessResource(engine))
+    app.add_route("/readyz", ReadinessResource(engine, ready))
     return app

@@ -1,4 +1,5 @@
 """Engine factory and the one object that owns a session's lifecycle."""
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import sqlalchemy
@@ -40,12 +41,18 @@ class SessionManager:
 
     GET and HEAD only read, so their sessions run in autocommit: no BEGIN and no
     COMMIT round trip, two of the five a typical list page would otherwise make.
+
+    `after_commit(info)` runs after a successful commit with the session's `info`
+    dict, outside the transaction: an owner uses it to wait until its consumers have
+    applied the events the request published (read-your-writes).
     """
 
-    def __init__(self, engine: sqlalchemy.Engine):
+    def __init__(self, engine: sqlalchemy.Engine,
+                 after_commit: Callable[[dict], None] | None = None):
         self._factory = sessionmaker(engine, expire_on_commit=False)
         self._read_factory = sessionmaker(
             engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+        self._after_commit = after_commit
 
     @contextmanager
     def session(self):
@@ -58,6 +65,11 @@ class SessionManager:
             raise
         finally:
             session.close()
+        self._committed(session)
+
+    def _committed(self, session: Session) -> None:
+        if self._after_commit is not None and session.info:
+            self._after_commit(session.info)
 
     def process_resource(self, req, resp, resource, params):
         if resource is not None and getattr(resource, "uses_database", True):
@@ -68,11 +80,15 @@ class SessionManager:
         session = getattr(req.context, "session", None)
         if session is None:
             return
+        committed = False
         try:
             if req_succeeded and resp.status_code < 400:
                 session.commit()
+                committed = True
             else:
                 session.rollback()
         finally:
             session.close()
             req.context.session = None
+        if committed:
+            self._committed(session)

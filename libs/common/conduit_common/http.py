@@ -11,6 +11,14 @@ from conduit_common.logs import REQUEST_ID_HEADER, current_request_id
 log = logging.getLogger("conduit.http")
 
 
+class PeerRefused(DependencyUnavailable):
+    """The peer answered, but not 200; `status` says what it answered."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
 class InternalClient:
     """JSON GETs to one peer service over a keep-alive connection pool.
 
@@ -41,14 +49,16 @@ class InternalClient:
         session.mount("https://", adapter)
         return session
 
-    def get_json(self, path: str, params=None) -> dict:
+    def get_json(self, path: str, params=None, read_timeout: float | None = None) -> dict:
+        """GET and decode; `read_timeout` overrides the client's (a long-poll needs more)."""
         headers = {"Accept": "application/json"}
         request_id = current_request_id()
         if request_id:
             headers[REQUEST_ID_HEADER] = request_id
         url = f"{self._base_url}{path}"
+        timeout = self._timeout if read_timeout is None else (self._timeout[0], read_timeout)
         try:
-            response = self._session.get(url, params=params, headers=headers, timeout=self._timeout)
+            response = self._session.get(url, params=params, headers=headers, timeout=timeout)
         except requests.RequestException as ex:
             log.warning("%s unreachable: %s", self._peer, ex, extra={"peer": self._peer})
             raise self._unavailable() from ex
@@ -57,7 +67,7 @@ class InternalClient:
             # client can do nothing about it but retry later.
             log.error("%s answered %s for %s", self._peer, response.status_code, path,
                       extra={"peer": self._peer, "status": response.status_code})
-            raise self._unavailable()
+            raise PeerRefused(self._unavailable().message, response.status_code)
         try:
             return response.json()
         except ValueError as ex:

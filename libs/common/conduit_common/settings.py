@@ -17,6 +17,8 @@ class CommonSettings:
     # Keys whose tokens are still accepted but never used to sign: they let
     # CONDUIT_SECRET be rotated without signing everyone out (docs/operations.md).
     secret_fallbacks: tuple[str, ...] = ()
+    # Owners: how long a write's response waits for consumers to apply its events.
+    consistency_wait_seconds: float = 0.25
 
     @classmethod
     def common_from_env(cls, env: Env) -> dict:
@@ -29,6 +31,7 @@ class CommonSettings:
             "max_body_bytes": env.int("MAX_BODY_BYTES", ONE_MIB, minimum=1),
             "db_pool_size": env.int("DB_POOL_SIZE", 5, minimum=1),
             "secret_fallbacks": env.secret_list("CONDUIT_SECRET_FALLBACKS"),
+            "consistency_wait_seconds": env.float("CONSISTENCY_WAIT_SECONDS", 0.25),
         }
 
     @classmethod

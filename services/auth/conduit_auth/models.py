@@ -1,10 +1,12 @@
 """Tables of the auth schema: users, nothing else."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Identity, Index, MetaData, String, Text, func
+from sqlalchemy import (BigInteger, DateTime, Identity, Index, Integer, MetaData, String, Text,
+                        func, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from conduit_common.db import NAMING_CONVENTION
+from conduit_common.events.outbox import outbox_tables
 
 SCHEMA = "auth"
 
@@ -35,6 +37,10 @@ class User(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now(),
                                                  onupdate=func.now())
+    # Raised on every change and carried by the user events: consumers keep the newest.
+    version: Mapped[int] = mapped_column(BigInteger, server_default=text("1"))
+    # Raised when the password changes (security work): tokens of older versions die.
+    token_version: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
     __table_args__ = (
         Index(USERNAME_INDEX, func.lower(username), unique=True),
@@ -43,3 +49,7 @@ class User(Base):
 
     def __repr__(self) -> str:  # never shows the hash
         return f"User(id={self.id!r}, username={self.username!r})"
+
+
+# The user events (see events.py), written in the same transaction as the change.
+OUTBOX = outbox_tables(metadata)

@@ -1,12 +1,9 @@
 """Reading and writing users; the only module that speaks SQL."""
-from collections.abc import Iterable
-from functools import lru_cache
-
-from sqlalchemy import BigInteger, Text, any_, bindparam, func, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from conduit_auth import events
 from conduit_auth.models import EMAIL_INDEX, USERNAME_INDEX, User
 
 _FIELD_OF_INDEX = {USERNAME_INDEX: "username", EMAIL_INDEX: "email"}
@@ -24,8 +21,9 @@ class UserRepository:
     def __init__(self, session: Session):
         self._session = session
 
-    def get(self, user_id: int) -> User | None:
-        return self._session.get(User, user_id)
+    def get(self, user_id: int, for_update: bool = False) -> User | None:
+        """The user; `for_update` locks the row, so versions rise one change at a time."""
+        return self._session.get(User, user_id, with_for_update=for_update or None)
 
     def by_email(self, email: str) -> User | None:
         statement = select(User).where(func.lower(User.email) == func.lower(email))
@@ -48,15 +46,16 @@ class UserRepository:
         rows = self._session.execute(statement).mappings()
         return {field for row in rows for field in checks if row[field]}
 
-    def find(self, ids: Iterable[int] = (), usernames: Iterable[str] = ()) -> list:
-        """Public fields of users by id or by (case-insensitive) username, ordered by id.
+    def snapshot(self, after_id: int, limit: int) -> list[dict]:
+        """Public state of users with an id above `after_id`, by id (for consumers)."""
+        rows = self._session.execute(
+            select(User.id, User.username, User.bio, User.image, User.version,
+                   User.token_version).where(User.id > after_id).order_by(User.id).limit(limit))
+        return [row._asdict() for row in rows]
 
-        One query; rows, not entities: the hot path of every list page elsewhere.
-        """
-        ids, usernames = list(ids), list(usernames)
-        if not ids and not usernames:
-            return []
-        return list(self._session.execute(_find_statement(), {"ids": ids, "names": usernames}))
+    def publish(self, event_type: str, user: User) -> None:
+        """Record the user's new state in the outbox, in this unit of work."""
+        events.outbox.record(self._session, event_type, events.user_state(user))
 
     def add(self, user: User) -> User:
         self._session.add(user)
@@ -81,14 +80,3 @@ class UserRepository:
 def _constraint_name(ex: IntegrityError) -> str | None:
     diag = getattr(ex.orig, "diag", None)
     return getattr(diag, "constraint_name", None)
-
-
-@lru_cache(maxsize=1)
-def _find_statement():
-    """Built once; ids and names travel as two array parameters."""
-    # lower() on both sides, in SQL: the same function as the unique index.
-    names = select(func.lower(func.unnest(bindparam("names", type_=ARRAY(Text))))).scalar_subquery()
-    return (select(User.id, User.username, User.bio, User.image)
-            .where(or_(User.id == any_(bindparam("ids", type_=ARRAY(BigInteger))),
-                       func.lower(User.username) == any_(func.array(names))))
-            .order_by(User.id))

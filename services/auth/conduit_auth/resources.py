@@ -3,16 +3,17 @@ from dataclasses import asdict
 
 import falcon
 
+from conduit_auth import events
 from conduit_auth.repository import UserRepository
-from conduit_auth.schemas import (InternalUsersQuery, LoginSchema, RegistrationSchema,
-                                  UserUpdateSchema, load_envelope)
+from conduit_auth.schemas import LoginSchema, RegistrationSchema, UserUpdateSchema, load_envelope
 from conduit_auth.services import AccountService
 from conduit_common.auth import require_auth
+from conduit_common.errors import Unprocessable
+from conduit_common.events.feed import snapshot_json, snapshot_page, snapshot_query
 
 _registration = RegistrationSchema()
 _login = LoginSchema()
 _update = UserUpdateSchema()
-_internal_query = InternalUsersQuery()
 
 
 def _body(req) -> object:
@@ -57,17 +58,20 @@ class CurrentUserResource:
         resp.media = {"user": asdict(account)}
 
 
-class InternalUsersResource:
-    """GET /internal/users?id=..&username=..: for profiles and articles only."""
+class UserSnapshotResource:
+    """GET /internal/users/snapshot?after=<id>&limit=N: every user's public state, paged
+    by id, for a consumer that fills its copy (then follows /internal/events)."""
 
     def __init__(self, service: AccountService):
         self._service = service
 
     def on_get(self, req, resp):
-        query = _internal_query.load({
-            "id": req.get_param_as_list("id") or [],
-            "username": req.get_param_as_list("username") or [],
-        })
-        users = self._service.find(UserRepository(req.context.session),
-                                   ids=query["id"], usernames=query["username"])
-        resp.media = {"users": [asdict(user) for user in users]}
+        cursor, limit = snapshot_query(req)
+        try:
+            after_id = int(cursor or 0)
+        except ValueError as ex:
+            raise Unprocessable.on_field("after", "must be a user id") from ex
+        users = UserRepository(req.context.session)
+        page = snapshot_page(req.context.session, events.outbox,
+                             lambda _: self._service.snapshot(users, after_id, limit))
+        resp.media = snapshot_json(page)

@@ -5,7 +5,7 @@ repository comes with each call, bound to the request's session.
 """
 from dataclasses import dataclass
 
-from conduit_auth import messages
+from conduit_auth import events, messages
 from conduit_auth.models import User
 from conduit_auth.passwords import Passwords
 from conduit_auth.repository import AlreadyTaken, UserRepository
@@ -26,16 +26,6 @@ class Account:
     image: str | None
 
 
-@dataclass(frozen=True)
-class PublicUser:
-    """What other services may know about a user (internal API)."""
-
-    id: int
-    username: str
-    bio: str | None
-    image: str | None
-
-
 class AccountService:
     def __init__(self, passwords: Passwords, codec: TokenCodec):
         self._passwords = passwords
@@ -46,9 +36,10 @@ class AccountService:
         # Checked first to report every taken field and to skip the hash; the
         # unique indexes still decide when two registrations race.
         self._ensure_free(users, username=username, email=email)
-        user = User(username=username, email=email,
+        user = User(username=username, email=email, version=1, token_version=0,
                     password_hash=self._passwords.hash(password))
         _saving(lambda: users.add(user))
+        users.publish(events.USER_REGISTERED, user)
         return self._account(user, self._issue(user))
 
     def login(self, users: UserRepository, email: str, password: str) -> Account:
@@ -68,7 +59,7 @@ class AccountService:
 
     def update(self, users: UserRepository, user_id: int, changes: dict) -> Account:
         """Apply the given fields (absent ones stay); answer with a fresh token."""
-        user = self._existing(users, user_id)
+        user = self._existing(users, user_id, for_update=True)
         self._ensure_free(users, username=changes.get("username"),
                           email=changes.get("email"), exclude_id=user.id)
         for field in _PROFILE_FIELDS:
@@ -76,13 +67,15 @@ class AccountService:
                 setattr(user, field, changes[field])
         if changes.get("password") is not None:
             user.password_hash = self._passwords.hash(changes["password"])
+        user.version += 1
         _saving(users.save)
+        users.publish(events.USER_CHANGED, user)
         return self._account(user, self._issue(user))
 
-    def find(self, users: UserRepository, ids: list[int],
-             usernames: list[str]) -> list[PublicUser]:
-        return [PublicUser(id=u.id, username=u.username, bio=u.bio, image=u.image)
-                for u in users.find(ids=ids, usernames=usernames)]
+    def snapshot(self, users: UserRepository, after_id: int, limit: int) -> tuple[list, str | None]:
+        """A page of every user's public state, and the cursor of the next page."""
+        rows = users.snapshot(after_id, limit)
+        return rows, (str(rows[-1]["id"]) if len(rows) == limit else None)
 
     @staticmethod
     def _ensure_free(users: UserRepository, username: str | None, email: str | None,
@@ -94,8 +87,8 @@ class AccountService:
             raise Unprocessable(sentences, fields)
 
     @staticmethod
-    def _existing(users: UserRepository, user_id: int) -> User:
-        user = users.get(user_id)
+    def _existing(users: UserRepository, user_id: int, for_update: bool = False) -> User:
+        user = users.get(user_id, for_update)
         if user is None:
             raise Unauthorized(messages.USER_GONE)
         return user

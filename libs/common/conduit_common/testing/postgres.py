@@ -2,8 +2,12 @@
 
 Postgres refuses to run as root, so when we are root the server runs as the
 `postgres` system user (present wherever Debian's server package is installed).
+That user must reach its data directory: when a checkout sits in a private directory
+(root's home, `mktemp -d`), the data lives under SYSTEM_STATE_DIR instead and the
+directory the caller asked for becomes a symlink to it (see `reachable_dir`).
 """
 import glob
+import hashlib
 import os
 import pwd
 import shutil
@@ -41,6 +45,69 @@ def find_bindir() -> Path:
         "or set DATABASE_URL to a server you can create databases on")
 
 
+# Where a server user's directories go when it cannot reach the ones asked for.
+SYSTEM_STATE_DIR = Path("/var/lib/conduit-dev")
+# In each such directory: the path of the symlink that points to it.
+OWNER_FILE = ".conduit-home"
+
+
+def user_can_reach(user: pwd.struct_passwd, path: Path) -> bool:
+    """Whether `user` may search every directory down to `path` (an existing directory)."""
+    if os.geteuid() != 0:
+        return os.access(path, os.X_OK)
+    result = subprocess.run(["runuser", "-u", user.pw_name, "--", "test", "-x", str(path)],
+                            stdin=subprocess.DEVNULL, capture_output=True)
+    return result.returncode == 0
+
+
+def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
+    os.chown(path, user.pw_uid, user.pw_gid, follow_symlinks=False)
+    for parent, dirs, files in os.walk(path):
+        for name in dirs + files:
+            os.chown(os.path.join(parent, name), user.pw_uid, user.pw_gid, follow_symlinks=False)
+
+
+def system_dir_for(home: Path, root: Path = SYSTEM_STATE_DIR) -> Path:
+    """The directory under `root` that stands in for `home` (one per absolute path)."""
+    home = Path(os.path.realpath(home.parent)) / home.name
+    digest = hashlib.sha256(str(home).encode()).hexdigest()[:16]
+    return root / f"{home.name.lstrip('.') or 'dir'}-{digest}"
+
+
+def reachable_dir(home: Path, user: pwd.struct_passwd, root: Path = SYSTEM_STATE_DIR) -> Path:
+    """A directory owned by `user` that `user` can reach, standing for `home`; its path.
+
+    `home` itself (created, chowned) when `user` can reach it. Otherwise (root running a
+    server as another user from a checkout in a 0700 directory) a directory under `root`
+    (mode 0700, owned by `user`), and `home` becomes a symlink to it, so that `home`
+    stays the place to look. What `home` held moves there. A symlink made earlier is
+    followed (its target recreated if it was removed); a directory under `root` whose
+    symlink is gone is stale (the run directory was deleted) and starts afresh.
+    """
+    if home.is_symlink():
+        real = Path(os.path.realpath(home))
+        if not real.is_dir():
+            real.mkdir(mode=0o700, parents=True)
+            os.chown(real, user.pw_uid, user.pw_gid)
+        return real
+    home.mkdir(parents=True, exist_ok=True)
+    os.chown(home, user.pw_uid, user.pw_gid)
+    if user_can_reach(user, home):
+        return home
+    real = system_dir_for(home, root)
+    root.mkdir(mode=0o755, parents=True, exist_ok=True)
+    if real.exists():
+        shutil.rmtree(real)
+    real.mkdir(mode=0o700)
+    for entry in home.iterdir():
+        shutil.move(str(entry), str(real / entry.name))
+    (real / OWNER_FILE).write_text(f"{Path(os.path.realpath(home.parent)) / home.name}\n")
+    _chown_tree(real, user)
+    home.rmdir()
+    home.symlink_to(real, target_is_directory=True)
+    return real
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -48,13 +115,20 @@ def free_port() -> int:
 
 
 class ThrowawayCluster:
-    """initdb + pg_ctl on a free port in a directory of its own."""
+    """initdb + pg_ctl on a free port in a directory of its own.
+
+    `home` (the `datadir` argument, else a new temporary directory) holds the cluster
+    in `data/`, its socket and `postgres.log`. When root, the server runs as `postgres`
+    and `start()` moves `home` where that user can reach it (`reachable_dir`), so
+    `datadir` is the real path after `start()`, and `home / "postgres.log"` the log.
+    """
 
     def __init__(self, datadir: Path | None = None, port: int | None = None):
         self.bindir = find_bindir()
         # A directory we made for ourselves is removed again by stop().
         self._temporary = datadir is None
-        self.datadir = Path(datadir or tempfile.mkdtemp(prefix="conduit-pg-")) / "data"
+        self.home = Path(datadir or tempfile.mkdtemp(prefix="conduit-pg-"))
+        self.datadir = self.home / "data"
         self.port = port or free_port()
         self._runas = self._unprivileged_user()
 
@@ -76,9 +150,24 @@ class ThrowawayCluster:
             raise PostgresUnavailable(f"{args[0]} failed: {result.stderr or result.stdout}")
 
     def _prepare_dirs(self) -> None:
-        self.datadir.parent.mkdir(parents=True, exist_ok=True)
-        if self._runas is not None:
-            os.chown(self.datadir.parent, self._runas.pw_uid, self._runas.pw_gid)
+        if self._runas is None:
+            self.home.mkdir(parents=True, exist_ok=True)
+            return
+        if self._temporary:
+            # Made by mkdtemp in TMPDIR; a private TMPDIR gets a new one in /tmp instead.
+            os.chown(self.home, self._runas.pw_uid, self._runas.pw_gid)
+            if not user_can_reach(self._runas, self.home):
+                self.home.rmdir()
+                self.home = Path(tempfile.mkdtemp(prefix="conduit-pg-", dir="/tmp"))
+                os.chown(self.home, self._runas.pw_uid, self._runas.pw_gid)
+            self.datadir = self.home / "data"
+            return
+        self.datadir = reachable_dir(self.home, self._runas) / "data"
+
+    @property
+    def log_file(self) -> Path:
+        """postgres.log, by the path the caller knows (through the symlink if moved)."""
+        return self.home / "postgres.log"
 
     @property
     def admin_url(self) -> str:
@@ -102,7 +191,7 @@ class ThrowawayCluster:
         if (self.datadir / "postmaster.pid").exists():
             self._run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
         if self._temporary:
-            shutil.rmtree(self.datadir.parent, ignore_errors=True)
+            shutil.rmtree(self.home, ignore_errors=True)
 
 
 @dataclass(frozen=True)

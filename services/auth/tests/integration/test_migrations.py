@@ -35,12 +35,14 @@ def include_only_auth(name, type_, parent_names) -> bool:
     return not (type_ == "table" and name == "alembic_version")
 
 
-def test_upgrade_head_creates_users_owned_by_the_auth_role(fresh_database, alembic_ini):
+def test_upgrade_head_creates_users_and_outbox_owned_by_the_auth_role(
+        fresh_database, alembic_ini):
     url = fresh_database.url_for("auth")
 
     upgrade(alembic_ini, url)
 
-    assert tables_in_auth(url) == {"users": "conduit_auth", "alembic_version": "conduit_auth"}
+    assert tables_in_auth(url) == {name: "conduit_auth" for name in (
+        "users", "outbox", "outbox_consumers", "outbox_horizon", "alembic_version")}
 
 
 def test_downgrade_base_removes_everything_but_the_version_table(fresh_database, alembic_ini):

@@ -38,20 +38,15 @@ def test_by_email_ignores_case(stored, session):
     assert user.email == "Jake@Example.com"  # kept as given
 
 
-def test_find_by_ids_and_case_insensitive_usernames_in_one_query(stored, session, engine):
-    jake, anne, _ = stored(("jake", "j@x.io"), ("Anne", "a@x.io"), ("bob", "b@x.io"))
+def test_snapshot_pages_public_state_by_id_in_one_query(stored, session, engine):
+    jake, anne, bob = stored(("jake", "j@x.io"), ("Anne", "a@x.io"), ("bob", "b@x.io"))
 
     with counting_statements(engine) as log:
-        found = UserRepository(session).find(ids=[jake.id, 999], usernames=["ANNE", "nobody"])
+        page = UserRepository(session).snapshot(after_id=jake.id, limit=1)
 
-    assert [u.username for u in found] == ["jake", "Anne"]
+    assert page == [{"id": anne.id, "username": "Anne", "bio": None, "image": None,
+                     "version": 1, "token_version": 0}]
     assert log.count == 1
-
-
-def test_find_with_no_keys_asks_nothing(session, engine):
-    with counting_statements(engine) as log:
-        assert UserRepository(session).find() == []
-    assert log.count == 0
 
 
 def test_taken_fields_sees_other_users_but_not_oneself(stored, session):

@@ -3,6 +3,7 @@ import itertools
 
 import pytest
 
+from conduit_auth import events
 from conduit_auth.models import User
 from conduit_auth.passwords import Passwords
 from conduit_auth.repository import AlreadyTaken
@@ -20,9 +21,10 @@ class FakeUserRepository:
         self.users: dict[int, User] = {}
         self.saves = 0
         self.stale_checks = False
+        self.published: list[tuple[str, dict]] = []
         self._ids = itertools.count(1)
 
-    def get(self, user_id):
+    def get(self, user_id, for_update=False):
         return self.users.get(user_id)
 
     def by_email(self, email):
@@ -33,10 +35,8 @@ class FakeUserRepository:
             return set()
         return self._conflicts(username, email, exclude_id)
 
-    def find(self, ids=(), usernames=()):
-        lowered = {name.lower() for name in usernames}
-        return sorted((u for u in self.users.values()
-                       if u.id in set(ids) or u.username.lower() in lowered), key=lambda u: u.id)
+    def publish(self, event_type, user):
+        self.published.append((event_type, events.user_state(user)))
 
     def add(self, user):
         self._raise_if_taken(user.username, user.email, None)

@@ -168,11 +168,20 @@ def test_update_may_change_the_case_of_ones_own_username(service, users, codec):
     assert account.username == "Jake"
 
 
-def test_find_returns_public_users_without_email(service, users):
+def test_registration_publishes_the_new_users_public_state(service, users):
     service.register(users, "jake", "jake@jake.jake", "jakejakejake")
-    service.register(users, "anne", "anne@jake.jake", "anneanneanne")
 
-    found = service.find(users, ids=[1], usernames=["ANNE"])
+    assert users.published == [("UserRegistered", {
+        "id": 1, "username": "jake", "bio": None, "image": None, "version": 1,
+        "token_version": 0})]
 
-    assert [(u.id, u.username) for u in found] == [(1, "jake"), (2, "anne")]
-    assert not hasattr(found[0], "email")
+
+def test_each_update_publishes_the_state_with_the_next_version(service, users):
+    service.register(users, "jake", "jake@jake.jake", "jakejakejake")
+
+    service.update(users, 1, {"bio": "hello"})
+    service.update(users, 1, {"username": "jacob"})
+
+    assert [(kind, state["version"], state["username"], state["bio"])
+            for kind, state in users.published[1:]] == [
+        ("UserChanged", 2, "jake", "hello"), ("UserChanged", 3, "jacob", "hello")]

@@ -1,0 +1,75 @@
+"""The values that travel between an owner and its consumers."""
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+_POSITION = re.compile(r"^(\d{1,19})\.(\d{1,19})$")
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """Where an event stands in its owner's feed: (transaction id, event id).
+
+    Events are read in this order, and only once every transaction that could still
+    add an event before them has ended (see outbox.py), so a position only grows.
+    """
+
+    xid: int
+    id: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Position":
+        match = _POSITION.match(text or "")
+        if match is None:
+            raise ValueError(f"not a feed position: {text!r}")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    def __str__(self) -> str:
+        return f"{self.xid}.{self.id}"
+
+
+START = Position(0, 0)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One fact an owner published: a past-tense type and the data consumers need."""
+
+    position: Position
+    type: str
+    data: dict
+    # When the owner wrote it (its clock): the projector's lag is measured from it.
+    time: datetime | None = None
+
+    def to_json(self) -> dict:
+        return {"position": str(self.position), "type": self.type, "data": self.data,
+                "time": self.time.isoformat() if self.time else None}
+
+    @classmethod
+    def from_json(cls, document: dict) -> "Event":
+        time = document.get("time")
+        return cls(Position.parse(document["position"]), str(document["type"]),
+                   dict(document["data"]), datetime.fromisoformat(time) if time else None)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Events after a position; `position` is the last one's (or the asked one)."""
+
+    events: list[Event]
+    position: Position
+
+
+@dataclass(frozen=True)
+class SnapshotPage:
+    """A page of the owner's current state.
+
+    `position` is the owner's feed head taken before the page was read, so the page
+    is at least as new as that position; `next` is the cursor of the next page
+    (None on the last one).
+    """
+
+    rows: list[dict]
+    position: Position
+    next: str | None = None
+    extra: dict = field(default_factory=dict)

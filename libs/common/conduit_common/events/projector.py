@@ -1,0 +1,228 @@
+"""The consumer's side: apply an owner's events to read-only tables, exactly once.
+
+A `Projection` is what a consuming service declares for one source: how a batch of
+events lands in its tables (idempotent), how snapshot rows land, and how to empty
+the tables for a rebuild. The `Projector` drives it: it reads after its position,
+applies the batch and stores the new position in the same transaction, so a crash
+replays a batch and never skips or doubles one. An empty projection (first deploy,
+a new consumer, a `rebuild`) or a position the owner has pruned is filled from a
+snapshot, then the feed is replayed from the snapshot's position.
+
+One projector per (service, source) is active at a time: it holds a Postgres
+advisory lock on a connection of its own; another instance waits as a standby.
+"""
+import logging
+import threading
+import time
+import zlib
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import sqlalchemy
+from sqlalchemy import (BigInteger, Boolean, Column, DateTime, MetaData, Table, Text, func,
+                        select, text)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from conduit_common.db import SessionManager
+from conduit_common.events.model import Event, Position
+from conduit_common.events.transport import EventSource, SnapshotRequired
+
+log = logging.getLogger("conduit.projector")
+
+
+def projection_positions_table(metadata: MetaData) -> Table:
+    """Declare the position table on a consumer's MetaData (its schema)."""
+    return Table(
+        "projection_positions", metadata,
+        Column("source", Text, primary_key=True),
+        Column("xid", BigInteger, nullable=False),
+        Column("id", BigInteger, nullable=False),
+        # True once the projection has reached the owner's head: /readyz waits for it.
+        Column("caught_up", Boolean, nullable=False, server_default=sqlalchemy.false()),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+@dataclass(frozen=True)
+class Projection:
+    """How one source's events land in a consumer's tables."""
+
+    name: str
+    apply: Callable[[Session, list[Event]], None]
+    load_snapshot: Callable[[Session, list[dict]], None]
+    reset: Callable[[Session], None]
+
+
+@dataclass(frozen=True)
+class Tracked:
+    position: Position
+    caught_up: bool
+
+
+class PositionStore:
+    """Reads and writes the consumer's `projection_positions` rows."""
+
+    def __init__(self, table: Table):
+        self._table = table
+
+    def get(self, session, name: str) -> Tracked | None:
+        row = session.execute(select(self._table.c.xid, self._table.c.id,
+                                     self._table.c.caught_up)
+                              .where(self._table.c.source == name)).first()
+        return Tracked(Position(row.xid, row.id), row.caught_up) if row else None
+
+    def save(self, session, name: str, position: Position, caught_up: bool) -> None:
+        statement = pg_insert(self._table).values(source=name, xid=position.xid, id=position.id,
+                                                  caught_up=caught_up)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=[self._table.c.source],
+            set_={"xid": statement.excluded.xid, "id": statement.excluded.id,
+                  "caught_up": statement.excluded.caught_up, "updated_at": func.now()}))
+
+    def forget(self, session, name: str) -> None:
+        session.execute(self._table.delete().where(self._table.c.source == name))
+
+    def all_caught_up(self, connection, names: Sequence[str]) -> bool:
+        count = connection.execute(
+            select(func.count()).select_from(self._table)
+            .where(self._table.c.source.in_(list(names)), self._table.c.caught_up)).scalar_one()
+        return count == len(set(names))
+
+
+def lock_key(service: str, source: str) -> int:
+    """A stable advisory-lock key per (consumer service, source)."""
+    return zlib.crc32(f"conduit-projector:{service}:{source}".encode()) & 0x7FFFFFFF
+
+
+class LagWindow:
+    """The last few thousand lags (owner's write -> applied here), in milliseconds."""
+
+    def __init__(self, size: int = 5000):
+        self._lags: deque[float] = deque(maxlen=size)
+
+    def record(self, events: list[Event], now: datetime) -> None:
+        for event in events:
+            if event.time is not None:
+                self._lags.append((now - event.time).total_seconds() * 1000)
+
+    def percentile(self, fraction: float) -> float | None:
+        if not self._lags:
+            return None
+        ordered = sorted(self._lags)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+    def __len__(self) -> int:
+        return len(self._lags)
+
+
+class Projector:
+    """Keeps one projection up to date with one source."""
+
+    def __init__(self, service: str, projection: Projection, source: EventSource,
+                 engine: sqlalchemy.Engine, positions: PositionStore, *, batch_size: int = 500,
+                 snapshot_page: int = 1000, wait_seconds: float = 5.0):
+        self.projection = projection
+        self.source = source
+        self.lags = LagWindow()
+        self.heartbeat = time.monotonic()
+        self.state = "starting"
+        self._engine = engine
+        self._sessions = SessionManager(engine)
+        self._positions = positions
+        self._lock_key = lock_key(service, projection.name)
+        self._batch = batch_size
+        self._snapshot_page = snapshot_page
+        self._wait = wait_seconds
+
+    # One step at a time (tests drive these directly)
+
+    def step(self) -> int:
+        """Apply the next batch (or rebuild when needed); the number of events applied."""
+        self.heartbeat = time.monotonic()
+        with self._sessions.session() as session:
+            tracked = self._positions.get(session, self.projection.name)
+        if tracked is None:
+            self.rebuild()
+            return 0
+        try:
+            batch = self.source.read(tracked.position, self._batch, self._wait)
+        except SnapshotRequired as ex:
+            log.warning("%s: %s; rebuilding from a snapshot", self.projection.name, ex)
+            self.rebuild()
+            return 0
+        caught_up = tracked.caught_up or len(batch.events) < self._batch
+        if batch.events or caught_up != tracked.caught_up:
+            with self._sessions.session() as session:
+                self.projection.apply(session, batch.events)
+                self._positions.save(session, self.projection.name, batch.position, caught_up)
+            self.lags.record(batch.events, datetime.now(timezone.utc))
+        self.state = "following" if caught_up else "catching up"
+        return len(batch.events)
+
+    def rebuild(self) -> None:
+        """Empty the projection, load the owner's snapshot, then follow from its position."""
+        self.state = "rebuilding"
+        name = self.projection.name
+        log.info("%s: loading a snapshot", name)
+        with self._sessions.session() as session:
+            self._positions.forget(session, name)
+            self.projection.reset(session)
+        cursor, start, rows = None, None, 0
+        while True:
+            page = self.source.snapshot(cursor, self._snapshot_page)
+            start = start or page.position
+            with self._sessions.session() as session:
+                self.projection.load_snapshot(session, page.rows)
+            rows += len(page.rows)
+            self.heartbeat = time.monotonic()
+            if page.next is None:
+                break
+            cursor = page.next
+        with self._sessions.session() as session:
+            self._positions.save(session, name, start, caught_up=False)
+        log.info("%s: snapshot of %d rows loaded at %s; replaying from there", name, rows, start)
+
+    # The loop
+
+    def run(self, stop: threading.Event, standby_seconds: float = 5.0) -> None:
+        """Follow the source until `stop` is set; errors back off and retry."""
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                with self._engine.connect() as lock_connection:
+                    if not self._lead(lock_connection):
+                        self.state = "standby"
+                        self.heartbeat = time.monotonic()
+                        stop.wait(standby_seconds)
+                        continue
+                    try:
+                        log.info("%s: projecting from %s", self.projection.name,
+                                 self.source.name)
+                        while not stop.is_set():
+                            self.step()
+                            backoff = 0.5
+                    finally:
+                        self._resign(lock_connection)
+            except Exception as ex:  # noqa: BLE001 - a projector outlives its dependencies
+                self.state = "retrying"
+                log.warning("%s: %s; retrying in %.1f s", self.projection.name, ex, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+
+    def _lead(self, connection) -> bool:
+        """Take the advisory lock; it lives as long as `connection`."""
+        acquired = connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
+                                      {"key": self._lock_key}).scalar_one()
+        connection.commit()
+        return bool(acquired)
+
+    def _resign(self, connection) -> None:
+        """Release the lock before the connection goes back to the pool (it would keep it)."""
+        try:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._lock_key})
+            connection.commit()
+        except sqlalchemy.exc.SQLAlchemyError:
+            connection.invalidate()   # a broken connection is dropped, and the lock with it

@@ -1,0 +1,139 @@
+"""A consuming service's projector process: its projectors, a health port, a supervisor.
+
+`python -m conduit_<service>.projector` runs `main()`: a supervisor that starts the
+worker (`--worker`) as a child process and starts it again, with backoff, whenever
+it dies; SIGTERM or Ctrl-C stop both. The worker runs one thread per projection and
+answers on PROJECTOR_PORT:
+  /healthz  every projector thread has made progress (or waited) recently
+  /readyz   every projection has caught up with its owner (503 until then)
+  /status   JSON: state, position lag percentiles per projection (bench, operators)
+"""
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+import falcon
+
+from conduit_common.events.projector import PositionStore, Projector
+from conduit_common.logs import configure_logging
+from conduit_common.media import install_media_handlers
+
+log = logging.getLogger("conduit.projector")
+
+# A long-poll waits up to 5 s per step; a thread silent for much longer is stuck.
+STALE_SECONDS = 60.0
+
+
+class _Health:
+    uses_database = False
+
+    def __init__(self, projectors: list[Projector], positions: PositionStore, engine):
+        self._projectors = projectors
+        self._positions = positions
+        self._engine = engine
+
+    def on_get(self, req, resp):
+        now = time.monotonic()
+        stale = [p.projection.name for p in self._projectors if now - p.heartbeat > STALE_SECONDS]
+        resp.status = falcon.HTTP_503 if stale else falcon.HTTP_200
+        resp.media = {"status": "stuck" if stale else "ok", "stuck": stale}
+
+    def on_get_ready(self, req, resp):
+        names = [p.projection.name for p in self._projectors]
+        try:
+            with self._engine.connect() as connection:
+                ready = self._positions.all_caught_up(connection, names)
+        except Exception as ex:  # noqa: BLE001 - not ready is the answer to any failure
+            log.warning("readiness check failed: %s", ex)
+            ready = False
+        resp.status = falcon.HTTP_200 if ready else falcon.HTTP_503
+        resp.media = {"status": "ready" if ready else "catching up"}
+
+    def on_get_status(self, req, resp):
+        resp.media = {"projections": [{
+            "name": p.projection.name, "source": p.source.name, "state": p.state,
+            "lag_ms": {"p50": p.lags.percentile(0.5), "p99": p.lags.percentile(0.99),
+                       "max": p.lags.percentile(1.0), "samples": len(p.lags)},
+        } for p in self._projectors]}
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):   # probes every few seconds: not worth a log line
+        pass
+
+
+def health_app(projectors: list[Projector], positions: PositionStore, engine) -> falcon.App:
+    app = falcon.App()
+    install_media_handlers(app)
+    health = _Health(projectors, positions, engine)
+    app.add_route("/healthz", health)
+    app.add_route("/readyz", health, suffix="ready")
+    app.add_route("/status", health, suffix="status")
+    return app
+
+
+def run_worker(service: str, build: Callable[[], tuple[list[Projector], PositionStore, object]]
+               ) -> int:
+    """Run every projector until SIGTERM/SIGINT; serve health on PROJECTOR_PORT."""
+    configure_logging(f"{service}-projector", os.environ.get("LOG_LEVEL", "INFO").upper())
+    projectors, positions, engine = build()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    threads = [threading.Thread(target=p.run, args=(stop,), name=p.projection.name, daemon=True)
+               for p in projectors]
+    for thread in threads:
+        thread.start()
+    port = int(os.environ.get("PROJECTOR_PORT", "8000"))
+    server = make_server(os.environ.get("HOST", "0.0.0.0"), port,
+                         health_app(projectors, positions, engine), handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    log.info("projector of %s: %s; health on port %d", service,
+             ", ".join(p.projection.name for p in projectors), port)
+    stop.wait()
+    server.shutdown()
+    for thread in threads:
+        thread.join(timeout=10)
+    engine.dispose()
+    return 0
+
+
+def supervise(argv: list[str], max_backoff: float = 30.0) -> int:
+    """Run `argv` and start it again whenever it dies; stop it on SIGTERM/SIGINT."""
+    stopping = threading.Event()
+    child: subprocess.Popen | None = None
+
+    def forward(signum, frame):
+        stopping.set()
+        if child is not None and child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, forward)
+    backoff = 1.0
+    while not stopping.is_set():
+        started = time.monotonic()
+        child = subprocess.Popen(argv)
+        code = child.wait()
+        if stopping.is_set():
+            return 0
+        if time.monotonic() - started > 60:
+            backoff = 1.0      # it ran for a while: this is a new failure, not a crash loop
+        print(f"projector exited with {code}; restarting in {backoff:.0f} s",
+              file=sys.stderr, flush=True)
+        stopping.wait(backoff)
+        backoff = min(backoff * 2, max_backoff)
+    return 0
+
+
+def main(module: str, service: str, build) -> int:
+    """The `project` command: supervisor by default, the worker with --worker."""
+    if "--worker" in sys.argv[1:]:
+        return run_worker(service, build)
+    return supervise([sys.executable, "-m", module, "--worker"])

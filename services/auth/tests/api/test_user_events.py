@@ -1,0 +1,97 @@
+"""The user events auth publishes: its outbox feed and the snapshot consumers start from."""
+from conduit_common.events.model import Position
+from conduit_common.testing.counting import counting_statements
+
+
+def feed(client, after="0.0", consumer="tests", **params):
+    query = {"consumer": consumer, "after": after, **params}
+    result = client.simulate_get("/internal/events", params=query)
+    assert result.status_code == 200, result.json
+    return result.json
+
+
+def test_registration_publishes_the_users_public_state(client, register):
+    register("jake")
+
+    events = feed(client)["events"]
+
+    assert [e["type"] for e in events] == ["UserRegistered"]
+    data = events[0]["data"]
+    assert data == {"id": data["id"], "username": "jake", "bio": None, "image": None,
+                    "version": 1, "token_version": 0}
+
+
+def test_a_profile_change_publishes_the_new_state_with_a_higher_version(
+        client, register, auth_header):
+    token = register("jake")["token"]
+    client.simulate_put("/api/user", json={"user": {"bio": "I work at statefarm"}},
+                        headers=auth_header(token))
+
+    events = feed(client)["events"]
+
+    assert [(e["type"], e["data"]["version"], e["data"]["bio"]) for e in events] == [
+        ("UserRegistered", 1, None), ("UserChanged", 2, "I work at statefarm")]
+
+
+def test_a_failed_registration_publishes_nothing(client, register):
+    register("jake", email="jake@example.com")
+    duplicate = client.simulate_post("/api/users", json={"user": {
+        "username": "jake", "email": "other@example.com", "password": "password123"}})
+
+    assert duplicate.status_code == 422
+    assert len(feed(client)["events"]) == 1
+
+
+def test_the_feed_reads_after_a_position_in_batches(client, register):
+    for name in ("a", "b", "c"):
+        register(name)
+
+    first = feed(client, limit=2)
+    rest = feed(client, after=first["position"], limit=2)
+
+    names = [e["data"]["username"] for e in first["events"] + rest["events"]]
+    assert names == ["a", "b", "c"]
+    assert rest["position"] == rest["events"][-1]["position"]
+    assert feed(client, after=rest["position"])["events"] == []
+
+
+def test_asking_from_a_position_acknowledges_it(client, register, engine):
+    register("jake")
+    position = feed(client, consumer="articles")["position"]
+
+    feed(client, consumer="articles", after=position)
+
+    with engine.connect() as connection:
+        row = connection.exec_driver_sql(
+            "SELECT xid, id FROM auth.outbox_consumers WHERE name = 'articles'").one()
+    assert Position(row.xid, row.id) == Position.parse(position)
+
+
+def test_a_bad_feed_query_is_a_422(client):
+    for params in ({"consumer": "Bad Name"}, {"consumer": "x", "after": "7"},
+                   {"consumer": "x", "limit": "0"}, {"consumer": "x", "wait": "60"}):
+        result = client.simulate_get("/internal/events", params=params)
+        assert result.status_code == 422, params
+
+
+def test_the_snapshot_pages_through_every_user_with_the_feed_position(client, register):
+    for name in ("a", "b", "c"):
+        register(name)
+    head = feed(client)["position"]
+
+    first = client.simulate_get("/internal/users/snapshot", params={"limit": 2}).json
+    second = client.simulate_get("/internal/users/snapshot",
+                                 params={"limit": 2, "after": first["next"]}).json
+
+    assert [r["username"] for r in first["rows"] + second["rows"]] == ["a", "b", "c"]
+    assert second["next"] is None
+    assert first["position"] == head
+    assert set(first["rows"][0]) == {"id", "username", "bio", "image", "version",
+                                     "token_version"}
+
+
+def test_a_snapshot_page_is_two_statements(client, register, engine):
+    register("a")
+    with counting_statements(engine) as log:
+        client.simulate_get("/internal/users/snapshot", params={"limit": 10})
+    assert log.count == 3, log   # feed head, pruning horizon, the page
