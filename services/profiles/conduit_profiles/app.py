@@ -4,27 +4,33 @@ import sqlalchemy
 
 from conduit_common.app import create_service_app
 from conduit_common.db import create_db_engine
+from conduit_common.events.feed import EventFeedResource
+from conduit_common.events.outbox import read_your_writes
+from conduit_common.events.projector import PositionStore
 
-from conduit_profiles.clients import AuthClient
+from conduit_profiles import events
 from conduit_profiles.config import ProfilesSettings
-from conduit_profiles.resources import (InternalFollowingResource, InternalProfilesResource,
-                                        ProfileResource)
+from conduit_profiles.models import POSITIONS
+from conduit_profiles.projector import PROJECTIONS
+from conduit_profiles.resources import FollowSnapshotResource, ProfileResource
 
 SERVICE = "profiles"
 
 
 def create_app(settings: ProfilesSettings | None = None, *,
-               engine: sqlalchemy.Engine | None = None,
-               auth_client: AuthClient | None = None) -> falcon.App:
-    """Build the WSGI app; tests pass their own engine and a fake auth client."""
+               engine: sqlalchemy.Engine | None = None) -> falcon.App:
+    """Build the WSGI app; tests pass their own engine and settings."""
     settings = settings or ProfilesSettings.from_env()
     engine = engine or create_db_engine(settings.database_url, settings.db_pool_size,
                                         application_name=SERVICE)
-    users = auth_client or AuthClient.from_settings(settings)
-    app = create_service_app(SERVICE, settings, engine)
-    profile = ProfileResource(users)
+    positions = PositionStore(POSITIONS)
+    app = create_service_app(
+        SERVICE, settings, engine,
+        after_commit=read_your_writes(events.outbox, engine, settings.consistency_wait_seconds),
+        ready=lambda connection: positions.all_caught_up(connection, PROJECTIONS))
+    profile = ProfileResource()
     app.add_route("/api/profiles/{username}", profile)
     app.add_route("/api/profiles/{username}/follow", profile, suffix="follow")
-    app.add_route("/internal/profiles", InternalProfilesResource(users))
-    app.add_route("/internal/following", InternalFollowingResource())
+    app.add_route("/internal/events", EventFeedResource(events.outbox, engine))
+    app.add_route("/internal/follows/snapshot", FollowSnapshotResource())
     return app

@@ -1,10 +1,11 @@
 """Thin Falcon resources: parse, call one rule, set resp.media."""
 from conduit_common.auth import optional_auth, require_auth
+from conduit_common.errors import Unprocessable
+from conduit_common.events.feed import snapshot_json, snapshot_page, snapshot_query
 
-from conduit_profiles import services
-from conduit_profiles.repository import FollowRepository
-from conduit_profiles.schemas import (FollowingQuery, ProfilesQuery, internal_profile,
-                                      public_profile)
+from conduit_profiles import events, services
+from conduit_profiles.repository import FollowRepository, ProfileRepository
+from conduit_profiles.schemas import public_profile
 
 
 def _viewer_id(req) -> int | None:
@@ -15,50 +16,36 @@ def _viewer_id(req) -> int | None:
 class ProfileResource:
     """/api/profiles/{username} and, with suffix "follow", .../follow."""
 
-    def __init__(self, users):
-        self._users = users
-
     @optional_auth
     def on_get(self, req, resp, username):
-        profile = services.get_profile(self._users, FollowRepository(req.context.session),
-                                       username, _viewer_id(req))
+        profile = services.get_profile(ProfileRepository(req.context.session), username,
+                                       _viewer_id(req))
         resp.media = {"profile": public_profile(profile)}
 
     @require_auth
     def on_post_follow(self, req, resp, username):
-        profile = services.follow(self._users, FollowRepository(req.context.session),
+        session = req.context.session
+        profile = services.follow(ProfileRepository(session), FollowRepository(session),
                                   username, req.context.identity.user_id)
         resp.media = {"profile": public_profile(profile)}
 
     @require_auth
     def on_delete_follow(self, req, resp, username):
-        profile = services.unfollow(self._users, FollowRepository(req.context.session),
+        session = req.context.session
+        profile = services.unfollow(ProfileRepository(session), FollowRepository(session),
                                     username, req.context.identity.user_id)
         resp.media = {"profile": public_profile(profile)}
 
 
-class InternalProfilesResource:
-    """/internal/profiles?id=..&id=..&viewer=.. for the articles service."""
-
-    def __init__(self, users):
-        self._users = users
-        self._query = ProfilesQuery()
+class FollowSnapshotResource:
+    """GET /internal/follows/snapshot?after=<follower>.<followee>&limit=N, for articles."""
 
     def on_get(self, req, resp):
-        query = self._query.load({"id": req.get_param_as_list("id") or [],
-                                  "viewer": req.get_param("viewer")})
-        profiles = services.profiles_by_ids(self._users, FollowRepository(req.context.session),
-                                            query["id"], query["viewer"])
-        resp.media = {"profiles": [internal_profile(p) for p in profiles]}
-
-
-class InternalFollowingResource:
-    """/internal/following?follower=.. (the ids the follower follows), for the feed."""
-
-    def __init__(self):
-        self._query = FollowingQuery()
-
-    def on_get(self, req, resp):
-        query = self._query.load({"follower": req.get_param("follower")})
-        ids = services.followee_ids(FollowRepository(req.context.session), query["follower"])
-        resp.media = {"ids": ids}
+        cursor, limit = snapshot_query(req)
+        follows = FollowRepository(req.context.session)
+        try:
+            page = snapshot_page(req.context.session, events.outbox,
+                                 lambda _: services.follows_snapshot(follows, cursor, limit))
+        except ValueError as ex:
+            raise Unprocessable.on_field("after", "must be <follower id>.<followee id>") from ex
+        resp.media = snapshot_json(page)

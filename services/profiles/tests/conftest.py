@@ -1,41 +1,41 @@
-"""Fixtures of the profiles tests: a migrated database, fakes of auth and follows, tokens."""
+"""Fixtures of the profiles tests: a migrated database, in-memory fakes, tokens, users."""
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from falcon import testing
 
+from conduit_common.db import SessionManager
+from conduit_common.events.users import upsert_users
 from conduit_common.testing.fixtures import MigratedSchema
 from conduit_common.tokens import TokenCodec
 from conduit_profiles.app import create_app
-from conduit_profiles.clients import User
 from conduit_profiles.config import ProfilesSettings
+from conduit_profiles.models import USERS
+from conduit_profiles.repository import Profile
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 ALEMBIC_INI = SERVICE_DIR / "alembic.ini"
 TEST_SECRET = "profiles-test-secret-0123456789-abcdef"
 
 
-class FakeAuthClient:
-    """In-memory auth: users by id and case-insensitive name; records every call."""
+class FakeProfiles:
+    """In-memory ProfileRepository over a list of users and a FakeFollows."""
 
-    def __init__(self):
-        self.users: dict[int, User] = {}
-        self.calls: list[tuple[str, object]] = []
+    def __init__(self, follows):
+        self.users: dict[int, Profile] = {}
+        self._follows = follows
 
-    def add(self, user_id: int, username: str, bio: str | None = None,
-            image: str | None = None) -> User:
-        user = User(id=user_id, username=username, bio=bio, image=image)
-        self.users[user_id] = user
-        return user
+    def add(self, user_id: int, username: str, bio=None, image=None) -> Profile:
+        self.users[user_id] = Profile(user_id, username, bio, image, following=False)
+        return self.users[user_id]
 
-    def users_by_ids(self, ids):
-        self.calls.append(("ids", list(ids)))
-        return [self.users[i] for i in ids if i in self.users]
-
-    def user_by_username(self, username):
-        self.calls.append(("username", username))
-        matches = [u for u in self.users.values() if u.username.lower() == username.lower()]
-        return matches[0] if matches else None
+    def by_username(self, username, viewer_id):
+        user = next((u for u in self.users.values() if u.username.lower() == username.lower()),
+                    None)
+        if user is None:
+            return None
+        return replace(user, following=(viewer_id, user.id) in self._follows.pairs)
 
 
 class FakeFollows:
@@ -50,21 +50,15 @@ class FakeFollows:
     def unfollow(self, follower_id, followee_id):
         self.pairs.discard((follower_id, followee_id))
 
-    def followed_among(self, follower_id, candidate_ids):
-        return {i for i in candidate_ids if (follower_id, i) in self.pairs}
-
-    def followee_ids(self, follower_id):
-        return sorted(b for a, b in self.pairs if a == follower_id)
-
-
-@pytest.fixture
-def fake_auth():
-    return FakeAuthClient()
-
 
 @pytest.fixture
 def fake_follows():
     return FakeFollows()
+
+
+@pytest.fixture
+def fake_profiles(fake_follows):
+    return FakeProfiles(fake_follows)
 
 
 @pytest.fixture(scope="session")
@@ -93,9 +87,21 @@ def secret():
 
 @pytest.fixture
 def settings(profiles_database_url, secret):
-    return ProfilesSettings(secret=secret, database_url=profiles_database_url,
-                            auth_service_url="http://auth.invalid",
-                            downstream_timeout_seconds=0.3)
+    return ProfilesSettings(secret=secret, database_url=profiles_database_url)
+
+
+@pytest.fixture
+def seed_user(engine):
+    """Put a user into the read model the way the projector does (version 1)."""
+    sessions = SessionManager(engine)
+
+    def seed(user_id: int, username: str, bio=None, image=None) -> Profile:
+        with sessions.session() as session:
+            upsert_users(session, USERS, [{"id": user_id, "username": username, "bio": bio,
+                                           "image": image, "version": 1, "token_version": 0}])
+        return Profile(user_id, username, bio, image, following=False)
+
+    return seed
 
 
 @pytest.fixture
@@ -106,6 +112,6 @@ def token_for(secret):
 
 
 @pytest.fixture
-def client(settings, engine, fake_auth):
-    """The app over the real database, with auth faked."""
-    return testing.TestClient(create_app(settings, engine=engine, auth_client=fake_auth))
+def client(settings, engine):
+    """The app over the real database."""
+    return testing.TestClient(create_app(settings, engine=engine))

@@ -21,6 +21,8 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import falcon
 
 from conduit_common.events.projector import PositionStore, Projector
+from conduit_common.events.transport import HttpEventSource
+from conduit_common.http import InternalClient
 from conduit_common.logs import configure_logging
 from conduit_common.media import install_media_handlers
 
@@ -137,3 +139,12 @@ def main(module: str, service: str, build) -> int:
     if "--worker" in sys.argv[1:]:
         return run_worker(service, build)
     return supervise([sys.executable, "-m", module, "--worker"])
+
+
+def http_source(env, url_variable: str, owner: str, consumer: str, snapshot_path: str
+                ) -> HttpEventSource:
+    """An owner's feed over its internal API, at the URL in `url_variable`."""
+    timeout = env.float("DOWNSTREAM_TIMEOUT_SECONDS", 2.0)
+    client = InternalClient(env.str(url_variable), owner, connect_timeout=min(0.5, timeout),
+                            read_timeout=timeout, pool_size=2)
+    return HttpEventSource(client, name=owner, consumer=consumer, snapshot_path=snapshot_path)

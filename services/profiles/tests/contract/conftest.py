@@ -1,18 +1,15 @@
-"""The real auth service under gunicorn, on the same test database, for profiles to call."""
-from dataclasses import replace
-
+"""The real auth service under gunicorn, on the same test database, feeding profiles."""
 import pytest
-import requests
 from falcon import testing
 
-from conduit_common.http import InternalClient
+from conduit_common.config import Env
 from conduit_common.testing.contract import register_user
 from conduit_common.testing.fixtures import migrated_service_url
 from conduit_common.testing.postgres import repo_root
 from conduit_common.testing.processes import gunicorn_service
 from conduit_common.tokens import TokenCodec
+from conduit_profiles import projector
 from conduit_profiles.app import create_app
-from conduit_profiles.clients import AuthClient
 
 
 @pytest.fixture(scope="session")
@@ -29,32 +26,29 @@ def auth_url(auth_database_url, secret):
         yield url
 
 
-class CountingSession(requests.Session):
-    """A requests session that counts the requests it sends."""
-
-    def __init__(self):
-        super().__init__()
-        self.sent = 0
-
-    def send(self, request, **kwargs):
-        self.sent += 1
-        return super().send(request, **kwargs)
+@pytest.fixture
+def profiles(settings, engine):
+    return testing.TestClient(create_app(settings, engine=engine))
 
 
 @pytest.fixture
-def auth_http():
-    """The HTTP session of the real AuthClient, exposed to count calls to auth."""
-    session = CountingSession()
-    yield session
-    session.close()
+def users_projector(engine, auth_url, profiles_database_url):
+    """The profiles projector, built as the `project` command builds it, against real auth."""
+    projectors, _, own_engine = projector.build(Env({
+        "DATABASE_URL": profiles_database_url, "AUTH_SERVICE_URL": auth_url}))
+    yield projectors[0]
+    own_engine.dispose()
 
 
 @pytest.fixture
-def profiles(settings, engine, auth_url, auth_http):
-    """The profiles app in process, calling the real auth service over HTTP."""
-    settings = replace(settings, auth_service_url=auth_url, downstream_timeout_seconds=2.0)
-    auth = AuthClient(InternalClient(auth_url, "auth", read_timeout=2.0, session=auth_http))
-    return testing.TestClient(create_app(settings, engine=engine, auth_client=auth))
+def catch_up(users_projector):
+    """Apply auth's events until the feed is drained (no long-poll wait)."""
+    def catch_up():
+        users_projector.step()      # the first step of an empty projection loads the snapshot
+        while users_projector.step():
+            pass
+    users_projector._wait = 0
+    return catch_up
 
 
 @pytest.fixture

@@ -40,7 +40,8 @@ def test_upgrade_creates_the_tables_owned_by_the_profiles_role(fresh_database):
 
     upgrade(ALEMBIC_INI, url)
 
-    assert _tables(url) == {"follows", "alembic_version"}
+    assert _tables(url) == {"follows", "users", "projection_positions", "outbox",
+                            "outbox_consumers", "outbox_horizon", "alembic_version"}
     owners = _query(url, "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'profiles'")
     assert owners == [("conduit_profiles",)]
 
