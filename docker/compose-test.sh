@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make compose-test`: build the service images, start the stack, wait for a healthy
-# gateway, run the official Postman suite and the e2e tests through it, tear down.
+# gateway and healthy projectors, run the official Postman suite and the e2e tests
+# through the gateway, tear down.
 # Exits non-zero if any step or any test fails (the trap always tears down).
 # Inputs (set by mk/compose.mk):
 #   COMPOSE            the compose command with its options (project, env file, -f)
@@ -44,7 +45,7 @@ step "starting the stack"
 t=$SECONDS
 "${compose[@]}" up --detach
 bash "$here/compose-wait.sh" "${COMPOSE_WAIT_SECONDS:-300}" "${compose[@]}"
-step "gateway healthy $((SECONDS - t))s after up"
+step "gateway and projectors healthy $((SECONDS - t))s after up"
 echo "up_to_healthy_gateway_seconds=$((SECONDS - t))" >>"$reports/timings.txt"
 
 # The targets of mk/run.mk, pointed at this stack: the official Postman suite with the

@@ -4,6 +4,10 @@
 #   serve [gunicorn args...]     the default: gunicorn with the service's config on :${PORT:-8000}
 #   migrate [alembic args...]    `alembic upgrade head` with the service's alembic.ini
 #                                (other alembic commands: `migrate downgrade base`, `migrate current`)
+#   project [args...]            the service's projector (`python -m conduit_<svc>.projector`):
+#                                keeps its read models fed from the owners' event feeds; health
+#                                on ${PROJECTOR_PORT:-8000}. Only consumers have one (profiles,
+#                                articles); auth owns users and consumes nothing: exit 2
 #   anything else                run as given (`sh`, `python -c ...`), for debugging
 #
 # CONDUIT_SERVICE (set from the build ARG SERVICE) names the service; its files live
@@ -23,6 +27,18 @@ case "$command" in
     migrate)
         [ "$#" -gt 0 ] || set -- upgrade head
         exec alembic --config "$home/alembic.ini" "$@"
+        ;;
+    project)
+        case "$service" in
+            auth)
+                echo "conduit-entrypoint: project: $service has no projector (it owns its" \
+                     "data and consumes no other service's events); only profiles and" \
+                     "articles run one" >&2
+                exit 2
+                ;;
+        esac
+        # A supervisor that restarts its worker child; SIGTERM stops both.
+        exec python -m "conduit_$service.projector" "$@"
         ;;
     *)
         exec "$command" "$@"

@@ -7,6 +7,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("auth", "profiles", "articles")
+# Each consuming service's projector and the owners whose feeds it follows.
+PROJECTORS = {"profiles": ("auth",), "articles": ("auth", "profiles")}
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
 
 
@@ -43,10 +45,55 @@ def test_each_service_connects_as_its_own_role(service):
         assert url.endswith("@postgres:5432/conduit")
 
 
-def test_services_reach_their_peers_by_service_name():
-    assert COMPOSE["profiles"]["environment"]["AUTH_SERVICE_URL"] == "http://auth:8000"
-    assert COMPOSE["articles"]["environment"]["AUTH_SERVICE_URL"] == "http://auth:8000"
-    assert COMPOSE["articles"]["environment"]["PROFILES_SERVICE_URL"] == "http://profiles:8000"
+def test_the_apis_call_no_peer():
+    for service in SERVICES:
+        environment = COMPOSE[service]["environment"]
+        assert not [key for key in environment if key.endswith("_SERVICE_URL")], service
+
+
+def test_exactly_the_consuming_services_have_a_projector():
+    projectors = {name for name in COMPOSE if name.endswith("-projector")}
+    assert projectors == {f"{service}-projector" for service in PROJECTORS}
+
+
+@pytest.mark.parametrize("service", PROJECTORS)
+def test_projector_runs_its_service_image_with_the_project_command(service):
+    projector, app = COMPOSE[f"{service}-projector"], COMPOSE[service]
+    assert projector["image"] == app["image"]
+    assert projector["build"] == app["build"]
+    assert projector["command"] == ["project"]
+    assert projector["restart"] == "unless-stopped"
+    # conduit-healthcheck probes $PORT (8000): the projector must serve health there.
+    assert projector["healthcheck"]["test"] == ["CMD", "conduit-healthcheck"]
+    assert projector["environment"].get("PROJECTOR_PORT", "8000") == "8000"
+
+
+@pytest.mark.parametrize("service", PROJECTORS)
+def test_projector_connects_as_its_service_and_reaches_exactly_its_owners(service):
+    environment = COMPOSE[f"{service}-projector"]["environment"]
+    assert environment["DATABASE_URL"] == COMPOSE[service]["environment"]["DATABASE_URL"]
+    urls = {key: value for key, value in environment.items() if key.endswith("_SERVICE_URL")}
+    assert urls == {f"{owner.upper()}_SERVICE_URL": f"http://{owner}:8000"
+                    for owner in PROJECTORS[service]}
+    assert "LOG_LEVEL" in environment
+    # It needs no signing key: it calls only internal routes.
+    assert "CONDUIT_SECRET" not in environment
+
+
+@pytest.mark.parametrize("service", PROJECTORS)
+def test_projector_starts_after_its_migration_and_its_healthy_owners(service):
+    depends = COMPOSE[f"{service}-projector"]["depends_on"]
+    assert depends == {
+        "postgres": {"condition": "service_healthy"},
+        f"{service}-migrate": {"condition": "service_completed_successfully"},
+        **{owner: {"condition": "service_healthy"} for owner in PROJECTORS[service]},
+    }
+
+
+def test_compose_wait_waits_for_the_gateway_and_every_projector():
+    text = (ROOT / "docker" / "compose-wait.sh").read_text()
+    (default,) = re.findall(r"\$\{COMPOSE_WAIT_FOR:-([^}]*)\}", text)
+    assert set(default.split()) == {"gateway"} | {n for n in COMPOSE if n.endswith("-projector")}
 
 
 def test_gateway_is_published_on_8080_and_waits_for_healthy_services():

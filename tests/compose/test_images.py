@@ -41,8 +41,8 @@ def test_scripts_copied_into_the_image_are_executable(script):
 
 @pytest.fixture
 def fake_bin(tmp_path):
-    """gunicorn and alembic stand-ins that print their arguments."""
-    for tool in ("gunicorn", "alembic"):
+    """gunicorn, alembic and python stand-ins that print their arguments."""
+    for tool in ("gunicorn", "alembic", "python"):
         path = tmp_path / tool
         path.write_text(f'#!/bin/sh\necho {tool} "$@"\n')
         path.chmod(0o755)
@@ -69,6 +69,20 @@ def test_entrypoint_migrate_upgrades_to_head(fake_bin):
 def test_entrypoint_migrate_passes_other_alembic_commands(fake_bin):
     out = run_entrypoint(fake_bin, "migrate", "downgrade", "base").stdout.split()
     assert out[-2:] == ["downgrade", "base"]
+
+
+@pytest.mark.parametrize("service", ["profiles", "articles"])
+def test_entrypoint_project_runs_the_projector_of_a_consuming_service(fake_bin, service):
+    result = run_entrypoint(fake_bin, "project", service=service)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["python", "-m", f"conduit_{service}.projector"]
+
+
+def test_entrypoint_project_refuses_auth_which_consumes_nothing(fake_bin):
+    result = run_entrypoint(fake_bin, "project", service="auth")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "auth has no projector" in result.stderr
 
 
 def test_entrypoint_runs_any_other_command_as_given(fake_bin):
