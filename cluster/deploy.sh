@@ -5,7 +5,8 @@
 #   TARGET  all (default) | shared | auth | profiles | articles
 #           shared = namespace, Postgres, Ingress, NetworkPolicies, config and secrets;
 #           a service = its Deployment, Service, ServiceAccount, HPA, PDB (and route),
-#           plus the config and secrets it reads. CI runs `shared` once, then one
+#           and its projector (<service>-projector, same image) where it has one,
+#           plus the config and secrets they read. CI runs `shared` once, then one
 #           service per pipeline.
 #   -o      overlay under k8s/overlays (default gce)
 #   -g      route with Gateway API HTTPRoutes instead of the Ingress
@@ -27,6 +28,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 namespace=conduit   # k8s/base/kustomization.yaml
 services=(auth profiles articles)
+# Everything a service's pipeline deploys: its own objects (app=<service>) and those
+# of its projector (app=<service>-projector, the same image with `project`), if any.
+apps_of() { echo "$1 $1-projector"; }
 secret_keys=(CONDUIT_SECRET DB_USER DB_PASSWORD AUTH_DB_PASSWORD PROFILES_DB_PASSWORD
              ARTICLES_DB_PASSWORD)
 # Written into the Secret only when set: previous JWT keys still accepted during a
@@ -35,7 +39,7 @@ optional_secret_keys=(CONDUIT_SECRET_FALLBACKS)
 
 log() { echo "deploy: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-usage() { sed -n '3,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '3,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 overlay=gce gateway_api=0 dry_run=0
 while getopts "o:gnh" opt; do
@@ -112,6 +116,12 @@ if [ "$dry_run" = 1 ]; then
     exit 0
 fi
 
+# The Deployments of the rendered manifest, one name a line.
+deployments() {
+    awk '/^---/ { kind = "" } /^kind: / { kind = $2 }
+         kind == "Deployment" && /^  name: / { print $2 }' "$rendered"
+}
+
 apply() { # [label selector]: only the objects it selects
     log "applying ${1:-everything}"
     kubectl apply --filename "$rendered" ${1:+--selector "$1"}
@@ -152,21 +162,37 @@ print_address() {
     echo "Conduit is served at http://$address/flask/api"
 }
 
+wait_service() { # service: its Deployment, then its projector's if the manifest has one
+    local app
+    for app in $(apps_of "$1"); do
+        # Not grep -q: an early exit would fail the pipeline (pipefail, SIGPIPE).
+        if deployments | grep -Fx "$app" >/dev/null; then
+            wait_rollout "deployment/$app"
+        fi
+    done
+}
+
 case "$target" in
     all)
         apply
         wait_rollout statefulset/postgres
-        for svc in "${services[@]}"; do wait_rollout "deployment/$svc"; done
+        for svc in "${services[@]}"; do wait_service "$svc"; done
         ;;
     shared)
-        apply "app notin ($(IFS=,; echo "${services[*]}"))"
+        owned=()
+        for svc in "${services[@]}"; do
+            read -r -a apps <<<"$(apps_of "$svc")"
+            owned+=("${apps[@]}")
+        done
+        apply "app notin ($(IFS=,; echo "${owned[*]}"))"
         wait_rollout statefulset/postgres
         ;;
     *)
         # The Deployment names hashed config and secrets: they must exist first.
         apply "app.kubernetes.io/component=config"
-        apply "app=$target"
-        wait_rollout "deployment/$target"
+        read -r -a apps <<<"$(apps_of "$target")"
+        apply "app in ($(IFS=,; echo "${apps[*]}"))"
+        wait_service "$target"
         ;;
 esac
 print_address

@@ -184,13 +184,17 @@ esac
 
 
 def selected(selector, labels):
-    """Evaluate the label selectors deploy.sh uses (=, notin) on labels."""
+    """Evaluate the label selectors deploy.sh uses (=, in, notin) on labels."""
     if not selector:
         return True
     for part in re.findall(r"[^,(]+(?:\([^)]*\))?", selector):
         if " notin " in part:
             key, values = part.split(" notin ")
-            if labels.get(key) in values.strip("()").split(","):
+            if labels.get(key.strip()) in values.strip("()").split(","):
+                return False
+        elif " in " in part:
+            key, values = part.split(" in ")
+            if labels.get(key.strip()) not in values.strip("()").split(","):
                 return False
         elif labels.get(part.split("=")[0]) != part.split("=")[1]:
             return False
@@ -220,7 +224,10 @@ def test_deploy_renders_images_with_the_pipeline_tag_and_the_secret_values(fake_
     images = {c["image"] for d in docs if d["kind"] == "Deployment"
               for c in d["spec"]["template"]["spec"]["containers"]}
     services = ("auth", "profiles", "articles")
+    # The projectors run the profiles and articles images: nothing new to push.
     assert images == {f"registry.example.org/x/{s}:1a2b3c" for s in services}
+    assert {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"} == {
+        *services, "profiles-projector", "articles-projector"}
     (secret,) = [d for d in docs if d["kind"] == "Secret"]
     assert {k: base64.b64decode(v).decode() for k, v in secret["data"].items()} == SECRETS
     assert not (ROOT / "k8s" / "base" / "secrets.env").exists()
@@ -252,8 +259,9 @@ def test_deploy_all_applies_everything_and_prints_the_address(fake_bin, tmp_path
     everything = {(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(rendered)}
     assert applied_objects(log, tmp_path / "applied") == everything
     waited = [c.split()[-2] for c in calls(log) if "rollout status" in c]
-    assert sorted(waited) == ["deployment/articles", "deployment/auth", "deployment/profiles",
-                              "statefulset/postgres"]
+    assert sorted(waited) == ["deployment/articles", "deployment/articles-projector",
+                              "deployment/auth", "deployment/profiles",
+                              "deployment/profiles-projector", "statefulset/postgres"]
     assert "http://203.0.113.7/flask/api" in result.stdout
 
 
@@ -264,6 +272,8 @@ def test_deploy_shared_and_one_service_split_the_manifest_cleanly(fake_bin, tmp_
     assert {("StatefulSet", "postgres"), ("Ingress", "conduit"),
             ("NetworkPolicy", "default-deny"), ("Namespace", "conduit")} <= shared
     assert not {o for o in shared if o[0] in ("Deployment", "HorizontalPodAutoscaler")}
+    assert not {o for o in shared if o[1].endswith("-projector") and o[0] != "NetworkPolicy"}
+    assert ("NetworkPolicy", "articles-projector") in shared
     log.unlink()
     for old in (tmp_path / "applied").iterdir():
         old.unlink()
@@ -275,6 +285,19 @@ def test_deploy_shared_and_one_service_split_the_manifest_cleanly(fake_bin, tmp_
                                              "HorizontalPodAutoscaler", "PodDisruptionBudget"}
     assert {k for k, _ in auth & shared} == {"Secret", "ConfigMap"}
     assert [c.split()[-2] for c in calls(log) if "rollout status" in c] == ["deployment/auth"]
+
+
+def test_deploying_a_service_deploys_its_projector_too(fake_bin, tmp_path):
+    """The projector runs the service's image: a new tag must roll both."""
+    env, log = fake_bin
+    assert deploy(env, "articles", IMAGE_TAG="1a2b3c").returncode == 0
+    articles = applied_objects(log, tmp_path / "applied")
+    assert {("Deployment", "articles"), ("Deployment", "articles-projector"),
+            ("ServiceAccount", "articles-projector")} <= articles
+    assert not {name for kind, name in articles
+                if kind == "Deployment" and not name.startswith("articles")}
+    waited = [c.split()[-2] for c in calls(log) if "rollout status" in c]
+    assert waited == ["deployment/articles", "deployment/articles-projector"]
 
 
 def test_deploy_fails_clearly_and_can_roll_back_a_stuck_rollout(fake_bin):

@@ -6,8 +6,12 @@ set of allowed (from, to, port) must equal the expected one.
 """
 NAMESPACE = "conduit"
 CONTROLLERS = ("ingress-nginx", "nginx-gateway")
-CALLS = {("profiles", "auth"), ("articles", "profiles"), ("articles", "auth")}
+# Only the projectors call other services (the owners' event feeds and snapshots);
+# the APIs read local copies and call nobody.
+CALLS = {("profiles-projector", "auth"), ("articles-projector", "auth"),
+         ("articles-projector", "profiles")}
 SERVICES = ("auth", "profiles", "articles")
+PROJECTORS = ("profiles-projector", "articles-projector")
 
 
 def pod(name, namespace, labels, ports):
@@ -106,7 +110,7 @@ def expected_edges(rendered):
     ours = [d["metadata"]["name"] for d in rendered if d["kind"] in ("Deployment", "StatefulSet")]
     edges = {(c, s, 8000, "TCP") for c in CONTROLLERS for s in SERVICES}
     edges |= {(caller, callee, 8000, "TCP") for caller, callee in CALLS}
-    edges |= {(s, "postgres", 5432, "TCP") for s in SERVICES}
+    edges |= {(s, "postgres", 5432, "TCP") for s in SERVICES + PROJECTORS}
     edges |= {(p, "kube-dns", 53, proto) for p in ours + ["stranger"] for proto in ("UDP", "TCP")}
     return edges
 
@@ -114,6 +118,15 @@ def expected_edges(rendered):
 def test_policies_allow_exactly_the_call_graph(docs, target):
     rendered = docs(target)
     assert allowed_edges(rendered) == expected_edges(rendered)
+
+
+def test_the_projectors_are_in_the_graph_and_the_apis_call_no_peer(docs, target):
+    edges = allowed_edges(docs(target))
+    ours = set(SERVICES + PROJECTORS)
+    peer_calls = {(source, dest) for source, dest, port, _ in edges
+                  if port == 8000 and source in ours and dest in ours}
+    assert peer_calls == CALLS
+    assert not {e for e in edges if e[1] in PROJECTORS}, "nothing calls a projector"
 
 
 def test_everything_in_the_namespace_is_denied_by_default(docs, target):

@@ -6,6 +6,8 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SERVICES = ("auth", "profiles", "articles")
+# Projector Deployment -> the service whose image it runs.
+PROJECTORS = {"profiles-projector": "profiles", "articles-projector": "articles"}
 
 KUBERNETES_VERSION = "1.32.0"
 YAMLLINT_CONFIG = (
@@ -48,8 +50,8 @@ def test_no_image_is_latest_or_untagged(docs, target):
 
 
 def test_base_uses_bare_service_image_names_with_a_fixed_tag():
-    for service in SERVICES:
-        text = (ROOT / "k8s" / "base" / f"{service}.yaml").read_text()
+    for file, service in [(s, s) for s in SERVICES] + list(PROJECTORS.items()):
+        text = (ROOT / "k8s" / "base" / f"{file}.yaml").read_text()
         images = {line.split("image:")[1].strip() for line in text.splitlines()
                   if "image:" in line}
         assert len(images) == 1, images
@@ -65,7 +67,8 @@ def test_gce_sets_registry_and_tag_through_kustomize_images(docs):
         for container in containers_of(doc):
             if container["image"].startswith("postgres:"):
                 continue
-            image = declared[doc["metadata"]["name"]]
+            name = doc["metadata"]["name"]
+            image = declared[PROJECTORS.get(name, name)]
             assert container["image"] == f"{image['newName']}:{image['newTag']}"
             assert "." in image["newName"].split("/")[0], "expected a registry host"
 

@@ -7,7 +7,17 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SERVICES = ("auth", "profiles", "articles")
 WORKLOADS = ("Deployment", "StatefulSet")
-CALLS = {"profiles": ("auth",), "articles": ("auth", "profiles")}
+# The projectors: Deployment name -> the service whose image and database role it
+# uses. Only they call other services (their owners' event feeds); the APIs call none.
+PROJECTORS = {"profiles-projector": "profiles", "articles-projector": "articles"}
+CALLS = {"profiles-projector": ("auth",), "articles-projector": ("auth", "profiles")}
+# A first backfill may take minutes: the startup probe must leave at least this long.
+STARTUP_SECONDS = 300
+
+
+def service_of(deployment_name):
+    """The service whose image, schema and secrets a Deployment uses."""
+    return PROJECTORS.get(deployment_name, deployment_name)
 
 
 def by_kind(rendered, kind):
@@ -54,9 +64,22 @@ def test_each_service_file_holds_its_serviceaccount_deployment_and_service():
             assert doc["metadata"]["labels"]["app"] == service
 
 
+def test_each_projector_file_holds_its_serviceaccount_and_deployment_only():
+    for projector in PROJECTORS:
+        path = ROOT / "k8s" / "base" / f"{projector}.yaml"
+        docs = list(yaml.safe_load_all(path.read_text()))
+        # Nothing calls a projector: no Service.
+        assert sorted(d["kind"] for d in docs) == ["Deployment", "ServiceAccount"]
+        for doc in docs:
+            assert doc["metadata"]["name"] == projector
+            assert doc["metadata"]["labels"]["app"] == projector
+    listed = yaml.safe_load((ROOT / "k8s" / "base" / "kustomization.yaml").read_text())
+    assert {f"{p}.yaml" for p in PROJECTORS} <= set(listed["resources"])
+
+
 def test_deployment_uses_its_own_name_for_label_account_and_container(docs, target):
     deployments = by_kind(docs(target), "Deployment")
-    assert set(deployments) == set(SERVICES)
+    assert set(deployments) == set(SERVICES) | set(PROJECTORS)
     accounts = by_kind(docs(target), "ServiceAccount")
     for name, deployment in deployments.items():
         spec = pod_spec(deployment)
@@ -65,7 +88,21 @@ def test_deployment_uses_its_own_name_for_label_account_and_container(docs, targ
         assert accounts[name]["automountServiceAccountToken"] is False
         assert spec["containers"][0]["name"] == name
         image = spec["containers"][0]["image"].rsplit(":", 1)[0]
-        assert image == name or image.endswith("/" + name)
+        service = service_of(name)
+        assert image == service or image.endswith("/" + service)
+
+
+def test_services_serve_and_projectors_project_from_the_same_image(docs, target):
+    deployments = by_kind(docs(target), "Deployment")
+    for name, deployment in deployments.items():
+        (app,) = pod_spec(deployment)["containers"]
+        assert "command" not in app, "the image's entrypoint picks the process"
+        if name in PROJECTORS:
+            (service_app,) = pod_spec(deployments[PROJECTORS[name]])["containers"]
+            assert app["image"] == service_app["image"], name
+            assert app["args"] == ["project"], name
+        else:
+            assert app.get("args", ["serve"]) == ["serve"], name
 
 
 def test_each_deployment_migrates_first_with_its_own_image(docs, target):
@@ -123,6 +160,31 @@ def test_services_probe_readyz_and_healthz_on_a_named_port(docs, target):
             assert (check["path"], check["port"]) == (path, "http"), app["name"]
 
 
+def test_projectors_serve_health_on_the_probed_port(docs, target):
+    for name, deployment in by_kind(docs(target), "Deployment").items():
+        if name in PROJECTORS:
+            (app,) = pod_spec(deployment)["containers"]
+            port = env_map(app).get("PROJECTOR_PORT", {"value": "8000"})["value"]
+            assert int(port) == app["ports"][0]["containerPort"], name
+
+
+def test_projectors_get_a_startup_window_for_a_first_backfill(docs, target):
+    """Liveness (/healthz) only starts once the worker answers; readiness (/readyz,
+    caught up) has no deadline, so a long backfill holds a rollout but never
+    restarts the pod."""
+    for name, deployment in by_kind(docs(target), "Deployment").items():
+        if name not in PROJECTORS:
+            continue
+        (app,) = pod_spec(deployment)["containers"]
+        startup = app["startupProbe"]
+        assert (startup["httpGet"]["path"], startup["httpGet"]["port"]) == ("/healthz", "http")
+        window = startup.get("periodSeconds", 10) * startup.get("failureThreshold", 3)
+        assert window >= STARTUP_SECONDS, name
+        liveness = app["livenessProbe"]
+        # The worker calls itself stuck after 60 s without progress; give it that long.
+        assert liveness.get("periodSeconds", 10) * liveness.get("failureThreshold", 3) >= 60
+
+
 def test_postgres_is_probed_with_pg_isready(docs, target):
     postgres = by_kind(docs(target), "StatefulSet")["postgres"]
     (container,) = pod_spec(postgres)["containers"]
@@ -177,10 +239,11 @@ def test_database_url_is_built_from_the_service_own_password(docs, target):
         for container in spec["initContainers"] + spec["containers"]:
             env = container["env"]
             names = [e["name"] for e in env]
+            service = service_of(name)
             password = env_map(container)["DB_PASSWORD"]["valueFrom"]["secretKeyRef"]
-            assert password["key"] == f"{name.upper()}_DB_PASSWORD"
+            assert password["key"] == f"{service.upper()}_DB_PASSWORD"
             url = env_map(container)["DATABASE_URL"]["value"]
-            assert url == (f"postgresql+psycopg2://conduit_{name}:$(DB_PASSWORD)"
+            assert url == (f"postgresql+psycopg2://conduit_{service}:$(DB_PASSWORD)"
                            "@postgres:5432/conduit")
             # $(VAR) only expands variables defined earlier in the list.
             assert names.index("DB_PASSWORD") < names.index("DATABASE_URL")
@@ -190,12 +253,24 @@ def test_services_get_the_urls_of_exactly_the_peers_they_call(docs, target):
     rendered = docs(target)
     services = by_kind(rendered, "Service")
     for name, deployment in by_kind(rendered, "Deployment").items():
-        (app,) = pod_spec(deployment)["containers"]
-        urls = {k: v["value"] for k, v in env_map(app).items() if k.endswith("_SERVICE_URL")}
-        assert urls == {f"{peer.upper()}_SERVICE_URL": f"http://{peer}:8000"
-                        for peer in CALLS.get(name, ())}
+        spec = pod_spec(deployment)
+        for container in spec["initContainers"] + spec["containers"]:
+            urls = {k: v["value"] for k, v in env_map(container).items()
+                    if k.endswith("_SERVICE_URL")}
+            wanted = CALLS.get(name, ()) if container in spec["containers"] else ()
+            assert urls == {f"{peer.upper()}_SERVICE_URL": f"http://{peer}:8000"
+                            for peer in wanted}, (name, container["name"])
         for peer in CALLS.get(name, ()):
             assert 8000 in {p["port"] for p in services[peer]["spec"]["ports"]}
+
+
+def test_projectors_need_no_signing_key(docs, target):
+    for name, deployment in by_kind(docs(target), "Deployment").items():
+        if name in PROJECTORS:
+            spec = pod_spec(deployment)
+            for container in spec["initContainers"] + spec["containers"]:
+                assert not {"CONDUIT_SECRET", "CONDUIT_SECRET_FALLBACKS"} & set(
+                    env_map(container)), (name, container["name"])
 
 
 def test_every_secret_and_configmap_reference_resolves(docs, target):
@@ -271,11 +346,25 @@ def test_dev_runs_one_replica_of_each_service(docs):
         assert deployment["spec"]["replicas"] == 1
 
 
+def test_projectors_run_one_active_instance_and_at_most_one_standby(docs, overlay):
+    rendered = docs(overlay)
+    scaled = {s["spec"]["scaleTargetRef"]["name"]
+              for s in by_kind(rendered, "HorizontalPodAutoscaler").values()}
+    for name, deployment in by_kind(rendered, "Deployment").items():
+        if name in PROJECTORS:
+            # An advisory lock lets one replica project; more would only wait.
+            assert deployment["spec"]["replicas"] in (1, 2), name
+            assert name not in scaled, f"{name}: CPU autoscaling cannot add throughput"
+
+
 def test_gce_scales_and_rolls_without_losing_capacity(docs):
     rendered = docs("gce")
     scalers = by_kind(rendered, "HorizontalPodAutoscaler")
     budgets = by_kind(rendered, "PodDisruptionBudget")
     for name, deployment in by_kind(rendered, "Deployment").items():
+        if name in PROJECTORS:
+            assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+            continue
         replicas = deployment["spec"]["replicas"]
         assert replicas >= 2
         assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
