@@ -24,7 +24,6 @@ Sizes at --scale 1: 100,000 users, 500,000 follows, 1,000,000 articles, 1,000 ta
 import argparse
 import io
 import json
-import math
 import random
 import secrets
 import sys

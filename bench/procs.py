@@ -5,7 +5,7 @@ import time
 import psutil
 
 SERVICES = ("auth", "profiles", "articles")
-COMPONENTS = SERVICES + ("gateway", "postgres", "wrk")
+COMPONENTS = SERVICES + ("projectors", "gateway", "postgres", "wrk")
 # Other stacks may run on the same machine (tests, other people): only count the
 # processes of ours: descendants of our launcher, or naming our state directory
 # (the Postgres server, daemonised by pg_ctl) and their children (its backends).
@@ -50,6 +50,8 @@ def component_of(proc: psutil.Process, descendants: set[int] | None = None) -> s
         return None
     if name == "wrk" or not _ours(proc, cmdline, descendants):
         return None   # wrk's CPU is measured from our own child usage
+    if any(f"conduit_{service}.projector" in cmdline for service in SERVICES):
+        return "projectors"   # supervisor and worker of profiles' and articles' projectors
     for service in SERVICES:
         if (f"conduit_{service}.wsgi" in cmdline
                 or f"services/{service}/gunicorn.conf.py" in cmdline):

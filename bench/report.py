@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "docs" / "benchmarks.md"
 ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
 HEADING = "## API throughput"
-COMPONENT_ORDER = ("gateway", "articles", "profiles", "auth", "postgres", "wrk")
+COMPONENT_ORDER = ("gateway", "articles", "profiles", "auth", "projectors", "postgres", "wrk")
 
 
 def machine() -> dict:
@@ -98,6 +98,13 @@ def section(run: dict) -> str:
                f"{d['favorites']} favorites, {d['comments']} comments; seeding took "
                f"{d['seconds']:.0f} s. Signed-in endpoints use a user who follows 5 authors "
                "(feed: 50 articles); list pages are the default 20 items.")
+    tg = run.get("targets")
+    if tg:
+        out.append(f"- Targets (issue 14): req/s per endpoint as in the table; p99 <= "
+                   f"{tg['single_p99_ms']} ms for single-object reads at 32 connections; "
+                   f"<= {tg['list_cpu_ms']:g} ms of CPU per list request across the stack; "
+                   f"no 5xx; on the large data set p99 <= {tg['scale_ratio']:g}x the small "
+                   f"set's; projection lag p99 <= {tg['lag_p99_ms']} ms.")
     out += ["", "### Results", ""]
     out.append("| endpoint | request | req/s | p50 ms | p99 ms | non-2xx | 5xx | target | met |")
     out.append("|---|---|---:|---:|---:|---:|---:|---|---|")
@@ -137,6 +144,7 @@ def section(run: dict) -> str:
     for service, peak in run["rss"].items():
         out.append(f"| {service} | {run['rss_processes'][service]} | {_mib(peak)} | "
                    f"{_mib(run['rss_seeding'][service])} |")
+    out += scale_section(run) + lag_section(run) + peers_section(run)
     if run.get("compare"):
         c = run["compare"]
         out += ["", "### gthread vs sync workers", ""]
@@ -174,6 +182,132 @@ def section(run: dict) -> str:
     if ANALYSIS.exists():
         out += ["", ANALYSIS.read_text().strip()]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _ms(value) -> str:
+    return "?" if value is None else f"{value:.1f}"
+
+
+def scale_section(run: dict) -> list[str]:
+    sc = run.get("scale")
+    if not sc:
+        return []
+    z, t = sc["sizes"], sc["timings"]
+    target = run["targets"]["scale_ratio"]
+    out = ["", "### Large data set", ""]
+    out.append(
+        f"`bench/bulk_load.py` loaded {z['users']:,} users, {z['follows']:,} follows, "
+        f"{z['articles']:,} articles, {z['tags']:,} tags and {z['favorites']:,} favorites "
+        "into the same stack" + (" (restarted with the same database after the sync-worker "
+                                 "comparison)" if sc.get("restarted") else "") +
+        ", through each service's own schema and role: COPY (users, follows, tags, favorite "
+        "pairs) and `INSERT ... SELECT generate_series` (articles, article_tags, favorites, "
+        "article_counts), with one `UserRegistered` / `FollowAdded` event per user / follow "
+        "written to the owner's outbox in the same transaction, so the projectors filled "
+        "their read models from the feed, as in production. Every loaded user shares one "
+        "argon2id hash (of the seed's password, computed once with auth's parameters): "
+        "registration cost is not what is measured here. Skewed on purpose: tag popularity "
+        "is log-uniform (Zipf-like), authors, followees and favoriters are power-law, so "
+        "every endpoint below is aimed at its heaviest case.")
+    out.append("")
+    steps = [(k, v) for k, v in t.items() if not k.startswith("articles: ") or k ==
+             "articles: all owned data"]
+    out.append("| step | seconds |")
+    out.append("|---|---:|")
+    for name, seconds in steps:
+        out.append(f"| {name} | {seconds:.1f} |")
+    out.append("")
+    out.append(
+        f"Heaviest cases: the feed of `{sc['feed_user']['username']}` (follows "
+        f"{sc['feed_user']['followees']} users), author `{sc['top_author']['username']}` "
+        f"({sc['top_author']['articles']:,} articles), favorited by "
+        f"`{sc['top_favoriter']['username']}` ({sc['top_favoriter']['favorites']:,} "
+        f"favorites), tag `{sc['top_tag']['name']}` ({sc['top_tag']['articles']:,} "
+        "articles). Row counts after the load: " + ", ".join(
+            f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in sc["counts"].items())
+        + ".")
+    out += ["", f"Small vs large data set, same endpoints (target: large p99 <= {target:g}x "
+            "small p99, no 5xx):", ""]
+    out.append("| endpoint | large-set request | small req/s | large req/s | small p99 ms "
+               "| large p99 ms | large / small p99 | large 5xx | large CPU ms/req | met |")
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for row in sc["rows"]:
+        out.append(f"| {row['name']} | `{row['request']}` | {row['small_rps']:.0f} | "
+                   f"{row['large_rps']:.0f} | {row['small_p99']:.1f} | {row['large_p99']:.1f} "
+                   f"| {row['ratio']:.2f} | {row['large_5xx']} | {row['large_cpu_ms']:.1f} | "
+                   f"{'yes' if row['met'] else '**no**'} |")
+    return out
+
+
+def lag_section(run: dict) -> list[str]:
+    lag = run.get("lag")
+    if not lag:
+        return []
+    target = run["targets"]["lag_p99_ms"]
+    out = ["", "### Projection lag", ""]
+    out.append(
+        f"Write mix on the small data set: `favorite + unfavorite` (the reader) and "
+        f"`POST`/`DELETE /profiles/{{u}}/follow` + `PUT /user` (`bench/lua/social.lua`, "
+        f"another user) at the same time, {lag['connections_each']} connections each. Lag = "
+        "the owner's outbox insert -> the batch applied in the consumer, as each projector's "
+        "`/status` reports it over its last 5,000 events (the samples before the mix are "
+        "the seeding's events; their count is given).")
+    out += ["", "| load | req/s | p50 ms | p99 ms | non-2xx | 5xx |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for r in lag["results"]:
+        out.append(f"| {r['name']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+                   f"{r['non_2xx']} | {r['5xx']} |")
+    out += ["", f"| projector | projection (source) | samples before / after | lag p50 ms "
+            f"| lag p99 ms | lag max ms | p99 <= {target} ms |",
+            "|---|---|---:|---:|---:|---:|---|"]
+    for service, projections in lag["after"].items():
+        before = {p["name"]: p for p in lag["before"].get(service, [])}
+        for p in projections:
+            lag_ms = p.get("lag_ms") or {}
+            prior = (before.get(p["name"], {}).get("lag_ms") or {}).get("samples")
+            p99 = lag_ms.get("p99")
+            met = "?" if p99 is None else ("yes" if p99 <= target else "**no**")
+            out.append(f"| {service} | {p['name']} ({p['source']}) | {prior} / "
+                       f"{lag_ms.get('samples')} | {_ms(lag_ms.get('p50'))} | {_ms(p99)} | "
+                       f"{_ms(lag_ms.get('max'))} | {met} |")
+    return out
+
+
+def peers_section(run: dict) -> list[str]:
+    pe = run.get("peers")
+    if not pe:
+        return []
+    names = list(pe["peers"])
+    out = ["", "### Side by side with the RealWorld peers", ""]
+    out.append(
+        "Same run, same machine, one after another: the Flask "
+        "(gothinkster/flask-realworld-example-app, gunicorn 2 sync workers) and FastAPI "
+        "(nsidnev/fastapi-realworld-example-app, uvicorn 2 workers) peers installed by "
+        "`../shared/peers/setup`, each seeded through its API with the same scenario "
+        "(`bench/seed.py`) and loaded with the same wrk scripts and settings. Ratio = our "
+        "req/s / the best peer's. Mind the differences listed in `shared/peers/README.md`: "
+        "the Flask peer's favorite logic is wrong (`favorited=` does not filter; "
+        "favorite/unfavorite answers 500s), and both peers skip parts of the spec "
+        "(e.g. Flask counts only the page).")
+    errors = {n: p["error"] for n, p in pe["peers"].items() if p.get("error")}
+    for name, error in errors.items():
+        out += ["", f"The {name} peer could not be seeded: `{error}`."]
+    out.append("")
+    out.append("| endpoint | ours req/s | " + " | ".join(f"{n} req/s | {n} 5xx" for n in names)
+               + " | ours / best peer | ours p99 ms | " + " | ".join(f"{n} p99 ms" for n in names)
+               + " |")
+    out.append("|---|---:|" + "---:|---:|" * len(names) + "---:|---:|" + "---:|" * len(names))
+    for row in pe["rows"]:
+        cells = []
+        for n in names:
+            p = row["peers"].get(n)
+            cells.append(f"{p['rps']:.0f} | {p['5xx']}" if p else "- | -")
+        p99s = [f"{row['peers'][n]['p99_ms']:.1f}" if row["peers"].get(n) else "-" for n in names]
+        ratio = f"{row['ratio']:.2f} ({row['best']})" if "ratio" in row else "-"
+        out.append(f"| {row['name']} | {row['ours']:.0f} | " + " | ".join(cells) +
+                   f" | {ratio} | {row['ours_p99']:.1f} | " + " | ".join(p99s) + " |")
+    out += ["", f"Geometric mean of ours / best peer: {pe['geomean']:.2f}."]
+    return out
 
 
 def write_section(text: str, path: Path = BENCHMARKS) -> None:

@@ -16,7 +16,8 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-PORT_VARIABLES = ("GATEWAY_PORT", "AUTH_PORT", "PROFILES_PORT", "ARTICLES_PORT", "PGPORT")
+PORT_VARIABLES = ("GATEWAY_PORT", "AUTH_PORT", "PROFILES_PORT", "ARTICLES_PORT", "PGPORT",
+                  "PROFILES_PROJECTOR_PORT", "ARTICLES_PROJECTOR_PORT")
 
 
 def free_port() -> int:

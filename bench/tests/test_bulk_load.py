@@ -1,7 +1,6 @@
 """bulk_load against the issue-14 schemas (declared here as the issue describes them, so
 the loader's SQL is checked before and independently of the services' migrations)."""
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import psycopg2
