@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 SERVICES := auth profiles articles
 PACKAGES := libs/common $(addprefix services/,$(SERVICES))
 PYTEST := $(BIN)/pytest
+# $(QUIETLY) LOG COMMAND...: the command's output goes to LOG, shown only if it fails.
+QUIETLY := scripts/quietly.sh
 
 # Each fragment appends `test-<something>` targets to TEST_TARGETS.
 TEST_TARGETS := test-common $(addprefix test-,$(SERVICES))
@@ -22,13 +24,17 @@ help: ## list the targets
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
 
 $(BIN)/activate:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@echo "creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(QUIETLY) $(VENV)/install.log $(BIN)/pip install --upgrade pip
 
-# The stamp is rebuilt whenever a package's dependencies change.
+# The stamp is rebuilt whenever a package's dependencies change. Quiet unless it fails
+# (setuptools prints a screen of warnings per editable package).
 $(VENV)/.installed: $(BIN)/activate requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
-	$(BIN)/pip install --quiet -r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
-	touch $@
+	@echo "installing python packages into $(VENV) (log: $(VENV)/install.log)"
+	@$(QUIETLY) $(VENV)/install.log \
+	    $(BIN)/pip install -r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
+	@touch $@
 
 install: $(VENV)/.installed ## create .venv with every package (editable) and the dev tools
 

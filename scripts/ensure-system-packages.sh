@@ -38,7 +38,10 @@ if [ "$(id -u)" != 0 ]; then
     echo "missing system packages: ${missing[*]} (install them: sudo apt-get install ${missing[*]})" >&2
     exit 1
 fi
-echo "installing: ${missing[*]}"
+log="${TMPDIR:-/tmp}/conduit-apt-install.log"
+echo "installing: ${missing[*]} (log: $log)"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Quiet unless it fails: then the log is printed.
+quietly="$(dirname "$0")/quietly.sh"
+"$quietly" "$log" apt-get update
+"$quietly" "$log" apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,6 +1,8 @@
 """The nginx template is the routing table of gateway/routes.yml, and nginx accepts it."""
 import re
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -44,13 +46,23 @@ def test_every_template_variable_is_documented():
     assert variables <= documented
 
 
-def test_rendered_configuration_passes_nginx_t(tmp_path: Path):
+@pytest.fixture
+def run_dir():
+    """Not pytest's tmp_path: under root that is 0700, and write_config would move nginx's
+    temp dirs to /var/lib/conduit-dev for the workers (`nobody`), where they would stay."""
+    path = Path(tempfile.mkdtemp(prefix="conduit-gateway-"))
+    path.chmod(0o755)
+    yield path / "run"
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_rendered_configuration_passes_nginx_t(run_dir: Path):
     try:
         nginx = ensure_program("nginx", "nginx-light")
     except MissingProgram as ex:
         pytest.fail(str(ex))
-    run_dir = tmp_path / "run"
     main_conf = gateway.write_config(StackConfig(run_dir=run_dir))
+    assert not (run_dir / "nginx" / "tmp").is_symlink()
     result = subprocess.run([str(nginx), "-t", "-p", f"{main_conf.parent}/", "-c", str(main_conf),
                              "-e", "stderr"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

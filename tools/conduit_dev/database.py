@@ -1,9 +1,8 @@
 """The stack's Postgres: a private cluster or DATABASE_URL, bootstrapped and migrated."""
 import os
-import shutil
 import subprocess
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from conduit_common.testing import postgres
@@ -43,7 +42,12 @@ def _refuse_if_running(cluster: postgres.ThrowawayCluster) -> None:
 
 @contextmanager
 def private_cluster(config: StackConfig):
-    """A cluster under run_dir/pg (kept between runs) or in a temp dir; stopped on exit."""
+    """A cluster under run_dir/pg (kept between runs) or in a temp dir; stopped on exit.
+
+    As root the server runs as `postgres`; when that user cannot reach run_dir (a
+    checkout in a 0700 directory), run_dir/pg is a symlink to the data's real place
+    under /var/lib/conduit-dev (see conduit_common.testing.postgres.reachable_dir).
+    """
     _bindir()
     datadir = config.run_dir / "pg" if config.persistent_pg else None
     cluster = postgres.ThrowawayCluster(datadir=datadir, port=config.pg_port)
@@ -51,15 +55,14 @@ def private_cluster(config: StackConfig):
     try:
         cluster.start()
     except postgres.PostgresUnavailable as ex:
-        log = cluster.datadir.parent / "postgres.log"
+        with suppress(postgres.PostgresUnavailable):
+            cluster.stop()  # a half-started server; the temp dir of a throwaway one
         raise MissingProgram(f"postgres did not start on port {config.pg_port} "
-                             f"(PGPORT; see {log}): {ex}") from ex
+                             f"(PGPORT; see {cluster.log_file}): {ex}") from ex
     try:
         yield cluster.admin_url
     finally:
         cluster.stop()
-        if not config.persistent_pg:
-            shutil.rmtree(cluster.datadir.parent, ignore_errors=True)
 
 
 def migrate(database: postgres.ConduitDatabase, root: Path) -> None:

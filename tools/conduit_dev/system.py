@@ -2,6 +2,7 @@
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 
@@ -10,13 +11,23 @@ class MissingProgram(RuntimeError):
 
 
 def apt_install(*packages: str) -> None:
+    """apt-get install, quietly: its output is shown only when it fails."""
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     print(f"installing {' '.join(packages)} with apt-get", flush=True)
-    if subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *packages],
-                      env=env).returncode != 0:
-        subprocess.run(["apt-get", "update"], env=env, check=True)
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *packages],
-                       env=env, check=True)
+    log = []
+
+    def apt_get(*args: str) -> bool:
+        result = subprocess.run(["apt-get", *args], env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        log.append(f"$ apt-get {' '.join(args)}\n{result.stdout}")
+        return result.returncode == 0
+
+    install = ("install", "-y", "--no-install-recommends", *packages)
+    # The package lists may be missing or stale on a fresh machine: update once, retry.
+    if apt_get(*install) or (apt_get("update") and apt_get(*install)):
+        return
+    print("".join(log), file=sys.stderr, flush=True)
+    raise MissingProgram(f"apt-get install {' '.join(packages)} failed (its output is above)")
 
 
 def ensure_program(name: str, package: str, extra_dirs: tuple[str, ...] = ("/usr/sbin",)

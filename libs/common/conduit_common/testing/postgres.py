@@ -143,11 +143,14 @@ class ThrowawayCluster:
 
     def _run(self, *args: str) -> None:
         command = [str(self.bindir / args[0]), *args[1:]]
+        cwd = None
         if self._runas is not None:
             command = ["runuser", "-u", self._runas.pw_name, "--", *command]
-        result = subprocess.run(command, capture_output=True, text=True)
+            cwd = "/"  # ours may be a directory that user cannot enter (every path is absolute)
+        result = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
         if result.returncode != 0:
-            raise PostgresUnavailable(f"{args[0]} failed: {result.stderr or result.stdout}")
+            output = "\n".join(filter(None, (result.stderr.strip(), result.stdout.strip())))
+            raise PostgresUnavailable(f"{args[0]} failed: {output}")
 
     def _prepare_dirs(self) -> None:
         if self._runas is None:
