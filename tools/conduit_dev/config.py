@@ -7,7 +7,10 @@ from pathlib import Path
 from conduit_dev.routes import ROOT
 
 SERVICES = ("auth", "profiles", "articles")
-DEFAULT_PORTS = {"gateway": 8080, "auth": 8001, "profiles": 8002, "articles": 8003}
+# The services that keep read models, each with a projector process.
+CONSUMERS = ("profiles", "articles")
+DEFAULT_PORTS = {"gateway": 8080, "auth": 8001, "profiles": 8002, "articles": 8003,
+                 "profiles_projector": 8012, "articles_projector": 8013}
 # Browser front ends on this machine, any port.
 DEFAULT_CORS_REGEX = r"^https?://(localhost|127\.0\.0\.1)(:[0-9]+)?$"
 

@@ -15,7 +15,7 @@ import requests
 from conduit_common.testing import postgres
 
 from conduit_dev import credentials, database, gateway
-from conduit_dev.config import SERVICES, StackConfig
+from conduit_dev.config import CONSUMERS, SERVICES, StackConfig
 
 
 @dataclass(frozen=True)
@@ -59,9 +59,26 @@ def service_spec(config: StackConfig, service: str, database_url: str, secret: s
     return ProcessSpec(service, argv, env, f"{config.service_url(service)}/readyz")
 
 
+def projector_spec(config: StackConfig, service: str, database_url: str) -> ProcessSpec:
+    """The `project` command of a consuming service (its read models' projector)."""
+    port = config.ports[f"{service}_projector"]
+    env = {
+        "DATABASE_URL": database_url,
+        "AUTH_SERVICE_URL": config.service_url("auth"),
+        "PROFILES_SERVICE_URL": config.service_url("profiles"),
+        "HOST": "127.0.0.1",
+        "PROJECTOR_PORT": str(port),
+        "LOG_LEVEL": config.log_level,
+        "PYTHONUNBUFFERED": "1",
+    }
+    argv = [sys.executable, "-m", f"conduit_{service}.projector"]
+    return ProcessSpec(f"{service}-projector", argv, env, f"http://127.0.0.1:{port}/readyz")
+
+
 def plan(config: StackConfig, urls: dict[str, str], secret: str) -> list[ProcessSpec]:
-    """The processes of the stack, services first, the gateway last."""
+    """The processes of the stack: services, their projectors, the gateway last."""
     specs = [service_spec(config, svc, urls[svc], secret) for svc in SERVICES]
+    specs += [projector_spec(config, svc, urls[svc]) for svc in CONSUMERS]
     nginx_conf = gateway.write_config(config)
     specs.append(ProcessSpec("gateway", gateway.nginx_command(nginx_conf), {},
                              f"{config.api_url}/tags"))

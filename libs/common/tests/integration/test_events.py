@@ -1,0 +1,221 @@
+"""The outbox, its feed order and the projector loop, on a real Postgres.
+
+An owner and a consumer share the `auth` role's schema here (tables of their own
+names): what is tested is the ordering and exactly-once mechanics, not the grants.
+"""
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import BigInteger, Column, MetaData, Table, Text, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from conduit_common.db import SessionManager, create_db_engine
+from conduit_common.events.model import START, Batch, Position, SnapshotPage
+from conduit_common.events.outbox import Outbox, Retention, outbox_tables
+from conduit_common.events.projector import (PositionStore, Projection, Projector,
+                                             projection_positions_table)
+from conduit_common.events.transport import SnapshotRequired
+
+
+@pytest.fixture(scope="module")
+def tables():
+    metadata = MetaData(schema="auth")
+    outbox = outbox_tables(metadata)
+    notes = Table("event_test_notes", metadata,
+                  Column("name", Text, primary_key=True), Column("times", BigInteger))
+    positions = projection_positions_table(metadata)
+    return metadata, outbox, notes, positions
+
+
+@pytest.fixture
+def engine(conduit_database, tables):
+    metadata = tables[0]
+    engine = create_db_engine(conduit_database.url_for("auth"), pool_size=5)
+    metadata.drop_all(engine)
+    metadata.create_all(engine)
+    yield engine
+    metadata.drop_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def outbox(tables):
+    return Outbox(tables[1])
+
+
+def read(engine, outbox, after=START, limit=100):
+    with engine.connect() as connection:
+        return outbox.read(connection, after, limit)
+
+
+def test_an_event_committed_late_with_a_lower_id_is_still_read_and_in_order(engine, outbox):
+    early = Session(engine)      # takes the lower id and xid, commits last
+    outbox.record(early, "Noted", {"name": "first"})
+    with Session(engine) as late:
+        outbox.record(late, "Noted", {"name": "second"})
+        late.commit()
+
+    # A bare `id > last_id` reader would take "second" now and never see "first".
+    hidden = read(engine, outbox)
+    early.commit()
+    early.close()
+    both = read(engine, outbox)
+
+    assert hidden == []
+    assert [e.data["name"] for e in both] == ["first", "second"]
+    assert both[0].position < both[1].position
+
+
+class OutboxSource:
+    """The EventSource interface straight over the outbox (no HTTP), for these tests."""
+
+    name = "test-owner"
+
+    def __init__(self, engine, outbox, snapshot_rows=()):
+        self._engine, self._outbox = engine, outbox
+        self.snapshot_rows = list(snapshot_rows)
+        self.gone = False
+
+    def read(self, after, limit, wait):
+        if self.gone:
+            raise SnapshotRequired("pruned")
+        events = read(self._engine, self._outbox, after, limit)
+        return Batch(events, events[-1].position if events else after)
+
+    def snapshot(self, cursor, limit):
+        with self._engine.connect() as connection:
+            head = self._outbox.head(connection)
+        self.gone = False
+        return SnapshotPage(rows=self.snapshot_rows, position=head, next=None)
+
+
+def counting_projection(notes: Table, fail_after: list | None = None) -> Projection:
+    """Counts how often each note was applied; `fail_after` makes apply crash once."""
+    def upsert(session, names):
+        for name in names:
+            statement = pg_insert(notes).values(name=name, times=1)
+            session.execute(statement.on_conflict_do_update(
+                index_elements=[notes.c.name], set_={"times": notes.c.times + 1}))
+
+    def apply(session, events):
+        upsert(session, [e.data["name"] for e in events])
+        if fail_after:
+            fail_after.pop()
+            raise RuntimeError("crash after applying, before committing")
+
+    return Projection(name="test-notes", apply=apply,
+                      load_snapshot=lambda s, rows: upsert(s, [r["name"] for r in rows]),
+                      reset=lambda session: session.execute(notes.delete()))
+
+
+def applied(engine, notes) -> dict:
+    with engine.connect() as connection:
+        return dict(connection.execute(select(notes.c.name, notes.c.times)).all())
+
+
+def publish(engine, outbox, *names):
+    with SessionManager(engine).session() as session:
+        for name in names:
+            outbox.record(session, "Noted", {"name": name})
+
+
+@pytest.fixture
+def make_projector(engine, outbox, tables):
+    def make(projection, source=None, batch_size=500):
+        source = source or OutboxSource(engine, outbox)
+        return Projector("tests", projection, source, engine, PositionStore(tables[3]),
+                         batch_size=batch_size, wait_seconds=0)
+    return make
+
+
+def test_the_projector_applies_each_event_once_and_catches_up(engine, outbox, tables,
+                                                              make_projector):
+    notes = tables[2]
+    projector = make_projector(counting_projection(notes), batch_size=2)
+    projector.step()                                  # empty projection: snapshot first
+    publish(engine, outbox, "a", "b", "c")
+
+    while projector.step():
+        pass
+    projector.step()
+
+    assert applied(engine, notes) == {"a": 1, "b": 1, "c": 1}
+    with engine.connect() as connection:
+        assert PositionStore(tables[3]).all_caught_up(connection, ["test-notes"])
+
+
+def test_a_crash_before_commit_replays_the_batch_without_doubling_it(engine, outbox, tables,
+                                                                     make_projector):
+    notes = tables[2]
+    crash = [True]
+    projector = make_projector(counting_projection(notes, fail_after=crash))
+    projector.step()
+    publish(engine, outbox, "a", "b")
+
+    with pytest.raises(RuntimeError):
+        projector.step()
+    projector.step()                                  # the restarted loop reads again
+
+    assert applied(engine, notes) == {"a": 1, "b": 1}
+
+
+def test_a_pruned_position_rebuilds_from_the_snapshot(engine, outbox, tables, make_projector):
+    notes = tables[2]
+    source = OutboxSource(engine, outbox, snapshot_rows=[{"name": "from-snapshot"}])
+    projector = make_projector(counting_projection(notes), source)
+    projector.step()
+    publish(engine, outbox, "a")
+    projector.step()
+
+    source.gone = True
+    projector.step()                                  # 410 -> reset + snapshot
+
+    assert applied(engine, notes) == {"from-snapshot": 1}
+
+
+def test_pruning_keeps_what_a_consumer_has_not_passed_and_raises_the_horizon(engine, outbox):
+    publish(engine, outbox, "a", "b", "c")
+    events = read(engine, outbox)
+    with engine.connect() as connection:
+        outbox.acknowledge(connection, "consumer", events[1].position)
+        pruned = outbox.prune(connection, Retention(keep=timedelta(0)))
+        horizon = outbox.horizon(connection)
+        connection.commit()
+
+    assert pruned == 2
+    assert horizon == events[1].position
+    assert [e.data["name"] for e in read(engine, outbox)] == ["c"]
+
+
+def test_a_writer_waits_until_a_live_consumer_has_applied_its_event(engine, outbox):
+    publish(engine, outbox, "a")
+    position = read(engine, outbox)[-1].position
+    with engine.connect() as connection:
+        outbox.acknowledge(connection, "consumer", START)
+        connection.commit()
+
+    def consume_later():
+        with engine.connect() as connection:
+            outbox.acknowledge(connection, "consumer", position)
+            connection.commit()
+
+    timer = threading.Timer(0.05, consume_later)
+    timer.start()
+    waited = outbox.wait_until_consumed(engine, position, timeout=2.0)
+    timer.join()
+
+    assert waited
+    assert not outbox.wait_until_consumed(engine, Position(position.xid + 1, 0), timeout=0.05)
+
+
+def test_only_one_projector_leads_a_source_at_a_time(engine, outbox, tables, make_projector):
+    first = make_projector(counting_projection(tables[2]))
+    second = make_projector(counting_projection(tables[2]))
+    with engine.connect() as one, engine.connect() as two:
+        assert first._lead(one)
+        assert not second._lead(two)
+        first._resign(one)
+        assert second._lead(two)
+        second._resign(two)
