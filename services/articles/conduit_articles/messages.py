@@ -8,5 +8,5 @@ MUST_BE_STRING = "must be a string"
 MUST_BE_LIST = "must be a list of strings"
 TOO_LONG = "is too long (maximum is {max} characters)"
 SLUG_UNAVAILABLE = "could not be turned into a unique slug, try another title"
-# Shown when profiles does not know an author any more (it should never happen).
+# Shown while the users read model lacks an author (the projector is behind).
 UNKNOWN_AUTHOR = "unknown"

@@ -1,11 +1,23 @@
-"""Tables of the articles schema. Users live in auth: they are referenced by id only."""
+"""Tables of the articles schema.
+
+Owned: articles, tags, article_tags, favorites, comments and the maintained counts.
+Read models (fed by the projector, never written by a request): `users` (auth's
+users) and `follows` (profiles' follows). Users are referenced by id only.
+
+Some values are copied on purpose, so that every list is an index range scan:
+an article's sorted tag names (`tag_list`) and its `created_at` on its tag links
+and favorites. `created_at` never changes, so the copies never go stale.
+"""
 from datetime import datetime
 
-from sqlalchemy import (BigInteger, CheckConstraint, DateTime, ForeignKey, Identity, Index,
-                        Integer, MetaData, Text, func, text)
+from sqlalchemy import (BigInteger, CheckConstraint, Column, DateTime, ForeignKey, Identity,
+                        Index, Integer, MetaData, Table, Text, func, text)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from conduit_common.db import NAMING_CONVENTION
+from conduit_common.events.projector import projection_positions_table
+from conduit_common.events.users import users_table
 
 metadata = MetaData(schema="articles", naming_convention=NAMING_CONVENTION)
 
@@ -32,10 +44,13 @@ class Article(Base):
                                                  server_default=text("0"))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
+    # The names of its tags, sorted: what a page shows, without a join per row.
+    tag_list: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False,
+                                                server_default=text("'{}'"))
 
     __table_args__ = (
         Index("ix_articles_created_at_id", created_at.desc(), id.desc()),
-        Index("ix_articles_author_id_created_at", author_id, created_at.desc()),
+        Index("ix_articles_author_id_created_at_id", author_id, created_at.desc(), id.desc()),
         CheckConstraint("favorites_count >= 0", name="favorites_count_not_negative"),
     )
 
@@ -53,18 +68,25 @@ class ArticleTag(Base):
     article_id: Mapped[int] = mapped_column(
         ForeignKey(Article.id, ondelete="CASCADE"), primary_key=True)
     tag_id: Mapped[int] = mapped_column(ForeignKey(Tag.id, ondelete="CASCADE"), primary_key=True)
+    # The article's created_at: a tag's page is a range of this index.
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
-    __table_args__ = (Index("ix_article_tags_tag_id_article_id", "tag_id", "article_id"),)
+    __table_args__ = (Index("ix_article_tags_tag_id_created_at_article_id", "tag_id",
+                            created_at.desc(), article_id.desc()),)
 
 
 class Favorite(Base):
     __tablename__ = "favorites"
 
-    # The primary key (user_id, article_id) serves the "favorited by" filter.
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     article_id: Mapped[int] = mapped_column(
         ForeignKey(Article.id, ondelete="CASCADE"), primary_key=True, index=True)
     created_at: Mapped[datetime] = _created_at()
+    # The article's created_at: "favorited by" pages are a range of this index.
+    article_created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (Index("ix_favorites_user_id_article_created_at_article_id", user_id,
+                            article_created_at.desc(), article_id.desc()),)
 
 
 class Comment(Base):
@@ -79,3 +101,29 @@ class Comment(Base):
     updated_at: Mapped[datetime] = _created_at()
 
     __table_args__ = (Index("ix_comments_article_id_created_at", article_id, created_at),)
+
+
+class ArticleCount(Base):
+    """How many articles match a list filter, moved in the write's transaction.
+
+    kind 'all' (key 0), 'tag' (key: tag id), 'author' (key: user id), 'favoriter'
+    (key: user id). `articlesCount` reads one row instead of counting the set.
+    """
+
+    __tablename__ = "article_counts"
+
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    __table_args__ = (Index("ix_article_counts_kind_count", kind, count.desc()),)
+
+
+# Read models and the projector's positions.
+USERS = users_table(metadata)
+FOLLOWS = Table(
+    "follows", metadata,
+    Column("follower_id", BigInteger, primary_key=True),
+    Column("followee_id", BigInteger, primary_key=True),
+)
+POSITIONS = projection_positions_table(metadata)

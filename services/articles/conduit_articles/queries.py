@@ -1,18 +1,29 @@
-"""The SELECTs behind article pages, built once per shape with SQLAlchemy 2 select().
+"""The SELECTs behind every read, built once per shape with SQLAlchemy 2 select().
 
-A page is two statements whatever its size: the page itself (tags aggregated and
-`favorited` for the viewer computed per row of the page, in the same statement)
-and the count of everything that matches.
+Every read is served from this schema alone: authors come from the `users` read
+model, `following` from the `follows` read model. A list page is two statements:
+
+- the page: the ids of the page from one index range (newest first), then those
+  rows with their author, `favorited` and `following` for the viewer;
+- its total from the maintained `article_counts` (one row, or for the feed one row
+  per followee), so its cost does not grow with the number of articles.
+
+Deep pages still cost O(offset): the index range is walked up to `offset + limit`.
+Combined filters (e.g. a tag *and* an author) are rare; their page and count scan
+the articles that match one filter (documented in docs/architecture.md).
 """
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import BigInteger, Select, any_, bindparam, exists, false, func, select
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy import (BigInteger, Select, and_, bindparam, cast, exists, false, func, literal,
+                        select, true)
 
-from conduit_articles.models import Article, ArticleTag, Favorite, Tag
+from conduit_articles.models import (FOLLOWS, USERS, Article, ArticleCount, ArticleTag,
+                                     Comment, Favorite, Tag)
 
 NEWEST_FIRST = (Article.created_at.desc(), Article.id.desc())
+# /tags lists the most used tags first, at most this many.
+TAGS_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -20,86 +31,160 @@ class ArticleFilter:
     """What a list asks for; None means "no condition"."""
 
     tag: str | None = None
-    author_ids: tuple[int, ...] | None = None
-    favorited_by: int | None = None
+    author: str | None = None
+    favorited: str | None = None
+    feed_of: int | None = None
 
     @property
-    def shape(self) -> tuple[bool, bool, bool]:
+    def shape(self) -> tuple[bool, bool, bool, bool]:
         """Which conditions apply: the statement depends on this, not on the values."""
-        return (self.tag is not None, self.author_ids is not None,
-                self.favorited_by is not None)
+        return (self.tag is not None, self.author is not None, self.favorited is not None,
+                self.feed_of is not None)
 
     def parameters(self) -> dict:
-        values = {"tag": self.tag, "favorited_by": self.favorited_by}
-        if self.author_ids is not None:
-            values["author_ids"] = list(self.author_ids)
+        values = {"tag": self.tag, "author": self.author, "favorited": self.favorited,
+                  "feed_of": self.feed_of}
         return {name: value for name, value in values.items() if value is not None}
 
 
-# Statements are built once per shape and cached: building a select() costs more
-# Python time than SQLAlchemy's compiled cache saves afterwards. Values always
-# travel as bound parameters.
+def _user_id(parameter: str):
+    """The id of the user named by a bound parameter, in any case (None if unknown)."""
+    named = func.lower(USERS.c.username) == func.lower(bindparam(parameter))
+    return select(USERS.c.id).where(named).order_by(USERS.c.id).limit(1).scalar_subquery()
 
-def conditions(has_tag: bool, has_authors: bool, has_favorited: bool) -> list:
-    clauses = []
-    if has_authors:
-        # One array parameter whatever the number of authors: one cached plan shape.
-        clauses.append(Article.author_id == any_(
-            bindparam("author_ids", type_=ARRAY(BigInteger))))
+
+def _tag_id():
+    return select(Tag.id).where(Tag.name == bindparam("tag")).scalar_subquery()
+
+
+def _window(statement: Select, *order) -> Select:
+    return statement.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def _page_ids(shape: tuple[bool, bool, bool, bool]):
+    """(id, created_at) of the page: one index range for each single filter."""
+    has_tag, has_author, has_favorited, is_feed = shape
+    if is_feed:
+        return _feed_ids()
+    if sum(shape) > 1:
+        return _window(select(Article.id, Article.created_at).where(*_conditions(shape)),
+                       *NEWEST_FIRST)
     if has_tag:
-        tag_id = select(Tag.id).where(Tag.name == bindparam("tag")).scalar_subquery()
+        return _window(select(ArticleTag.article_id.label("id"), ArticleTag.created_at)
+                       .where(ArticleTag.tag_id == _tag_id()),
+                       ArticleTag.created_at.desc(), ArticleTag.article_id.desc())
+    if has_favorited:
+        return _window(select(Favorite.article_id.label("id"),
+                              Favorite.article_created_at.label("created_at"))
+                       .where(Favorite.user_id == _user_id("favorited")),
+                       Favorite.article_created_at.desc(), Favorite.article_id.desc())
+    statement = select(Article.id, Article.created_at)
+    if has_author:
+        statement = statement.where(Article.author_id == _user_id("author"))
+    return _window(statement, *NEWEST_FIRST)
+
+
+def _feed_ids():
+    """The newest `offset + limit` of each followee, merged: O(followees x page depth)."""
+    followee = FOLLOWS.c.followee_id
+    per_author = (select(Article.id, Article.created_at)
+                  .where(Article.author_id == followee).order_by(*NEWEST_FIRST)
+                  # bigint: a deep offset plus the limit may pass the int4 range
+                  .limit(cast(bindparam("limit"), BigInteger) + cast(bindparam("offset"),
+                                                                     BigInteger))
+                  .lateral("per_author"))
+    return (select(per_author.c.id, per_author.c.created_at)
+            .select_from(FOLLOWS).join(per_author, true())
+            .where(FOLLOWS.c.follower_id == bindparam("feed_of"))
+            .order_by(per_author.c.created_at.desc(), per_author.c.id.desc())
+            .limit(bindparam("limit")).offset(bindparam("offset")))
+
+
+def _conditions(shape) -> list:
+    has_tag, has_author, has_favorited, _ = shape
+    clauses = []
+    if has_author:
+        clauses.append(Article.author_id == _user_id("author"))
+    if has_tag:
         clauses.append(exists().where(ArticleTag.article_id == Article.id,
-                                      ArticleTag.tag_id == tag_id))
+                                      ArticleTag.tag_id == _tag_id()))
     if has_favorited:
         clauses.append(exists().where(Favorite.article_id == Article.id,
-                                      Favorite.user_id == bindparam("favorited_by")))
+                                      Favorite.user_id == _user_id("favorited")))
     return clauses
 
 
-def tag_list_column():
-    return (select(func.array_agg(aggregate_order_by(Tag.name, Tag.name)))
-            .join_from(ArticleTag, Tag, ArticleTag.tag_id == Tag.id)
-            .where(ArticleTag.article_id == Article.id)
-            .scalar_subquery()
-            .label("tag_list"))
-
-
-def favorited_column(with_viewer: bool):
+def _favorited(with_viewer: bool):
     if not with_viewer:
         return false().label("favorited")
     return (exists().where(Favorite.article_id == Article.id,
-                           Favorite.user_id == bindparam("viewer_id"))
-            .label("favorited"))
+                           Favorite.user_id == bindparam("viewer_id")).label("favorited"))
 
 
-def article_columns(with_viewer: bool, with_body: bool) -> list:
+def _following(with_viewer: bool, author_id):
+    if not with_viewer:
+        return false().label("author_following")
+    return (exists().where(FOLLOWS.c.follower_id == bindparam("viewer_id"),
+                           FOLLOWS.c.followee_id == author_id).label("author_following"))
+
+
+def _author_columns(with_viewer: bool, author_id) -> list:
+    return [USERS.c.username.label("author_username"), USERS.c.bio.label("author_bio"),
+            USERS.c.image.label("author_image"), _following(with_viewer, author_id)]
+
+
+def _article_columns(with_viewer: bool, with_body: bool) -> list:
     columns = [Article.id, Article.slug, Article.title, Article.description,
                Article.author_id, Article.favorites_count, Article.created_at,
-               Article.updated_at, tag_list_column(), favorited_column(with_viewer)]
+               Article.updated_at, Article.tag_list, _favorited(with_viewer),
+               *_author_columns(with_viewer, Article.author_id)]
     if with_body:
         columns.append(Article.body)
     return columns
 
 
+def _with_author(statement: Select, author_id) -> Select:
+    return statement.outerjoin(USERS, USERS.c.id == author_id)
+
+
+@lru_cache(maxsize=32)
+def _page_statement(shape: tuple[bool, bool, bool, bool], with_viewer: bool) -> Select:
+    page = _page_ids(shape).subquery("page")
+    statement = (select(*_article_columns(with_viewer, with_body=False))
+                 .select_from(page).join(Article, Article.id == page.c.id))
+    return _with_author(statement, Article.author_id).order_by(*NEWEST_FIRST)
+
+
+def _count_of(kind: str, key) -> Select:
+    return select(func.coalesce(
+        select(ArticleCount.count).where(ArticleCount.kind == kind, ArticleCount.key == key)
+        .scalar_subquery(), 0))
+
+
 @lru_cache(maxsize=16)
-def _page_statement(shape: tuple[bool, bool, bool], with_viewer: bool) -> Select:
-    """Pick the page's ids first, so tags and favorited are computed for those rows only."""
-    page = (select(Article.id).where(*conditions(*shape)).order_by(*NEWEST_FIRST)
-            .limit(bindparam("limit")).offset(bindparam("offset")).subquery("page"))
-    return (select(*article_columns(with_viewer, with_body=False))
-            .select_from(Article).join(page, page.c.id == Article.id)
-            .order_by(*NEWEST_FIRST))
-
-
-@lru_cache(maxsize=8)
-def _count_statement(shape: tuple[bool, bool, bool]) -> Select:
-    return select(func.count()).select_from(Article).where(*conditions(*shape))
+def _count_statement(shape: tuple[bool, bool, bool, bool]) -> Select:
+    has_tag, has_author, has_favorited, is_feed = shape
+    if is_feed:
+        followees = select(FOLLOWS.c.followee_id).where(
+            FOLLOWS.c.follower_id == bindparam("feed_of"))
+        return select(func.coalesce(func.sum(ArticleCount.count), 0)).where(
+            ArticleCount.kind == "author", ArticleCount.key.in_(followees))
+    if sum(shape) > 1:
+        return select(func.count()).select_from(Article).where(*_conditions(shape))
+    if has_tag:
+        return _count_of("tag", _tag_id())
+    if has_author:
+        return _count_of("author", _user_id("author"))
+    if has_favorited:
+        return _count_of("favoriter", _user_id("favorited"))
+    return _count_of("all", literal(0))
 
 
 @lru_cache(maxsize=4)
 def _single_statement(with_viewer: bool, by_slug: bool) -> Select:
     key = Article.slug == bindparam("slug") if by_slug else Article.id == bindparam("id")
-    return select(*article_columns(with_viewer, with_body=True)).where(key)
+    statement = select(*_article_columns(with_viewer, with_body=True)).where(key)
+    return _with_author(statement, Article.author_id)
 
 
 def _viewer(viewer_id: int | None) -> dict:
@@ -123,8 +208,32 @@ def single_query(viewer_id: int | None, *, slug: str | None = None, article_id: 
     return _single_statement(viewer_id is not None, by_slug), {**key, **_viewer(viewer_id)}
 
 
+@lru_cache(maxsize=2)
+def comments_statement(with_viewer: bool) -> Select:
+    """The article (to tell 404 from "no comments") and its comments, newest first.
+
+    One statement: an article without comments is one row with a NULL comment id.
+    """
+    statement = (select(Article.id.label("article_id"), Comment.id, Comment.author_id,
+                        Comment.body, Comment.created_at, Comment.updated_at,
+                        *_author_columns(with_viewer, Comment.author_id))
+                 .select_from(Article)
+                 .outerjoin(Comment, Comment.article_id == Article.id)
+                 .where(Article.slug == bindparam("slug")))
+    return (_with_author(statement, Comment.author_id)
+            .order_by(Comment.created_at.desc(), Comment.id.desc()))
+
+
 @lru_cache(maxsize=1)
 def tags_query() -> Select:
-    """Tags in use, the most used first."""
-    return (select(Tag.name).join(ArticleTag, ArticleTag.tag_id == Tag.id)
-            .group_by(Tag.id, Tag.name).order_by(func.count().desc(), Tag.name))
+    """Tags in use, the most used first, from the maintained counts."""
+    return (select(Tag.name)
+            .join(ArticleCount, and_(ArticleCount.kind == "tag", ArticleCount.key == Tag.id))
+            .where(ArticleCount.count > 0)
+            .order_by(ArticleCount.count.desc(), Tag.name).limit(TAGS_LIMIT))
+
+
+@lru_cache(maxsize=1)
+def author_statement() -> Select:
+    """One user of the read model, as an author (with `following` for themselves: false)."""
+    return select(*_author_columns(False, USERS.c.id)).where(USERS.c.id == bindparam("id"))

@@ -1,14 +1,19 @@
-"""Reads and writes of the articles schema; one statement per call, no per-row queries."""
+"""Reads and writes of the articles schema; one statement per read, no per-row queries.
+
+Writes keep the copies and counts of models.py in the same transaction: an
+article's `tag_list`, the article's `created_at` on its tag links and favorites,
+and the `article_counts` rows of every list it appears in.
+"""
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from conduit_articles import queries
-from conduit_articles.models import Article, ArticleTag, Comment, Favorite, Tag
+from conduit_articles.models import Article, ArticleCount, ArticleTag, Comment, Favorite, Tag
 from conduit_articles.queries import ArticleFilter
 
 SLUG_CONSTRAINT = "uq_articles_slug"
@@ -34,6 +39,21 @@ def _referencing_article(write):
 
 
 @dataclass(frozen=True)
+class Author:
+    """A user as an article or comment shows them (from the users read model)."""
+
+    username: str | None
+    bio: str | None
+    image: str | None
+    following: bool
+
+    @classmethod
+    def of_row(cls, row) -> "Author":
+        return cls(row.author_username, row.author_bio, row.author_image,
+                   bool(row.author_following))
+
+
+@dataclass(frozen=True)
 class ArticleRow:
     id: int
     slug: str
@@ -45,6 +65,7 @@ class ArticleRow:
     updated_at: datetime
     tag_list: list[str]
     favorited: bool
+    author: Author
     body: str | None = None
 
 
@@ -56,22 +77,32 @@ class ArticleRef:
     slug: str
     title: str
     author_id: int
+    created_at: datetime
+    tag_list: list[str]
 
 
 @dataclass(frozen=True)
 class CommentRow:
     id: int
-    article_id: int
     author_id: int
     body: str
     created_at: datetime
     updated_at: datetime
+    author: Author
+
+
+_AUTHOR_KEYS = ("author_username", "author_bio", "author_image", "author_following")
 
 
 def _article(row) -> ArticleRow:
-    values = row._asdict()
-    values["tag_list"] = values["tag_list"] or []
-    return ArticleRow(**values)
+    values = {k: v for k, v in row._asdict().items() if k not in _AUTHOR_KEYS}
+    return ArticleRow(**values, author=Author.of_row(row))
+
+
+def _comment(row) -> CommentRow:
+    return CommentRow(id=row.id, author_id=row.author_id, body=row.body,
+                      created_at=row.created_at, updated_at=row.updated_at,
+                      author=Author.of_row(row))
 
 
 class ArticleRepository:
@@ -88,7 +119,7 @@ class ArticleRepository:
         rows = self._session.execute(*queries.page_query(filters, viewer_id, limit, offset))
         articles = [_article(row) for row in rows]
         total = self._session.execute(*queries.count_query(filters)).scalar_one()
-        return articles, total
+        return articles, int(total)
 
     def find(self, slug: str, viewer_id: int | None) -> ArticleRow | None:
         row = self._session.execute(*queries.single_query(viewer_id, slug=slug)).first()
@@ -99,23 +130,32 @@ class ArticleRepository:
             *queries.single_query(viewer_id, article_id=article_id)).one()
         return _article(row)
 
-    def find_ref(self, slug: str) -> ArticleRef | None:
-        row = self._session.execute(
-            select(Article.id, Article.slug, Article.title, Article.author_id)
-            .where(Article.slug == slug)).first()
+    def find_ref(self, slug: str, for_update: bool = False) -> ArticleRef | None:
+        statement = (select(Article.id, Article.slug, Article.title, Article.author_id,
+                            Article.created_at, Article.tag_list).where(Article.slug == slug))
+        if for_update:   # tag changes and deletion move counts: one writer at a time
+            statement = statement.with_for_update()
+        row = self._session.execute(statement).first()
         return ArticleRef(**row._asdict()) if row else None
 
     def tags(self) -> list[str]:
         return list(self._session.execute(queries.tags_query()).scalars())
 
+    def author(self, user_id: int) -> Author | None:
+        row = self._session.execute(queries.author_statement(), {"id": user_id}).first()
+        return Author.of_row(row) if row else None
+
     # Writing
 
     def insert(self, *, slug: str, author_id: int, title: str, description: str, body: str
-               ) -> int:
+               ) -> tuple[int, datetime]:
         statement = (insert(Article).values(slug=slug, author_id=author_id, title=title,
                                             description=description, body=body)
-                     .returning(Article.id))
-        return self._with_unique_slug(lambda: self._session.execute(statement).scalar_one())
+                     .returning(Article.id, Article.created_at))
+        article_id, created_at = self._with_unique_slug(
+            lambda: self._session.execute(statement).one())
+        self._count([("all", 0, 1), ("author", author_id, 1)])
+        return article_id, created_at
 
     def update(self, article_id: int, changes: dict) -> None:
         statement = (update(Article).where(Article.id == article_id)
@@ -132,67 +172,101 @@ class ArticleRepository:
                 raise SlugTaken(str(ex.orig)) from ex
             raise
 
-    def set_tags(self, article_id: int, names: list[str], replace: bool = False) -> None:
-        if replace:
-            self._session.execute(delete(ArticleTag).where(ArticleTag.article_id == article_id))
-        if not names:
+    def set_tags(self, article: ArticleRef, names: list[str]) -> None:
+        """Make the article's tags exactly `names` (sorted), moving the tag counts."""
+        old, new = set(article.tag_list), set(names)
+        if old == new:
             return
-        self._session.execute(pg_insert(Tag).values([{"name": name} for name in names])
-                              .on_conflict_do_nothing(index_elements=[Tag.name]))
-        self._session.execute(insert(ArticleTag).from_select(
-            ["article_id", "tag_id"],
-            select(literal(article_id), Tag.id).where(Tag.name.in_(names))))
+        if new - old:
+            self._session.execute(pg_insert(Tag).values([{"name": n} for n in sorted(new - old)])
+                                  .on_conflict_do_nothing(index_elements=[Tag.name]))
+        tag_ids = dict(self._session.execute(
+            select(Tag.name, Tag.id).where(Tag.name.in_(sorted(old | new)))).all())
+        if old - new:
+            self._session.execute(delete(ArticleTag).where(
+                ArticleTag.article_id == article.id,
+                ArticleTag.tag_id.in_([tag_ids[n] for n in old - new])))
+        if new - old:
+            self._session.execute(insert(ArticleTag).values([
+                {"article_id": article.id, "tag_id": tag_ids[n], "created_at": article.created_at}
+                for n in sorted(new - old)]))
+        self._session.execute(update(Article).where(Article.id == article.id)
+                              .values(tag_list=sorted(new)))
+        self._count([("tag", tag_ids[n], 1) for n in new - old]
+                    + [("tag", tag_ids[n], -1) for n in old - new])
 
-    def delete(self, article_id: int) -> None:
-        """Comments, favorites and tag links go with it (ON DELETE CASCADE)."""
-        self._session.execute(delete(Article).where(Article.id == article_id))
+    def delete(self, article: ArticleRef) -> None:
+        """Comments, favorites and tag links go with it (ON DELETE CASCADE); so do the
+        counts of its author, its tags and everyone who favorited it."""
+        self._session.execute(text(
+            "UPDATE articles.article_counts c SET count = c.count - 1 FROM ("
+            "  SELECT 'favoriter' AS kind, user_id AS key FROM articles.favorites"
+            "   WHERE article_id = :id"
+            
+            ") AS gone WHERE c.kind = gone.kind AND c.key = gone.key"), {"id": article.id})
+        self._session.execute(delete(Article).where(Article.id == article.id))
+        self._count([("all", 0, -1), ("author", article.author_id, -1)])
 
-    def add_favorite(self, article_id: int, user_id: int) -> None:
-        """Idempotent; the counter moves only when a row was really inserted."""
+    def add_favorite(self, article: ArticleRef, user_id: int) -> None:
+        """Idempotent; the counters move only when a row was really inserted."""
         inserted = _referencing_article(lambda: self._session.execute(
-            pg_insert(Favorite).values(article_id=article_id, user_id=user_id)
+            pg_insert(Favorite).values(article_id=article.id, user_id=user_id,
+                                       article_created_at=article.created_at)
             .on_conflict_do_nothing().returning(Favorite.article_id)).first())
         if inserted:
-            self._move_favorites_count(article_id, +1)
+            self._move_favorites(article.id, user_id, +1)
 
-    def remove_favorite(self, article_id: int, user_id: int) -> None:
+    def remove_favorite(self, article: ArticleRef, user_id: int) -> None:
         deleted = self._session.execute(
-            delete(Favorite).where(Favorite.article_id == article_id, Favorite.user_id == user_id)
+            delete(Favorite).where(Favorite.article_id == article.id, Favorite.user_id == user_id)
             .returning(Favorite.article_id)).first()
         if deleted:
-            self._move_favorites_count(article_id, -1)
+            self._move_favorites(article.id, user_id, -1)
 
-    def _move_favorites_count(self, article_id: int, step: int) -> None:
+    def _move_favorites(self, article_id: int, user_id: int, step: int) -> None:
         # `count = count + step` re-reads the row under its lock: no lost update.
         self._session.execute(update(Article).where(Article.id == article_id)
                               .values(favorites_count=Article.favorites_count + step))
+        self._count([("favoriter", user_id, step)])
+
+    def _count(self, moves: list[tuple[str, int, int]]) -> None:
+        """Add each step to its (kind, key) count in one statement, in key order
+        (concurrent writers lock the rows in the same order: no deadlock)."""
+        if not moves:
+            return
+        statement = pg_insert(ArticleCount).values(
+            [{"kind": kind, "key": key, "count": step} for kind, key, step in sorted(moves)])
+        self._session.execute(statement.on_conflict_do_update(
+            index_elements=[ArticleCount.kind, ArticleCount.key],
+            set_={"count": ArticleCount.count + statement.excluded["count"]}))
 
 
 class CommentRepository:
     def __init__(self, session: Session):
         self._session = session
 
-    def of_article(self, article_id: int) -> list[CommentRow]:
-        rows = self._session.execute(
-            select(*_COMMENT_COLUMNS).where(Comment.article_id == article_id)
-            .order_by(Comment.created_at.desc(), Comment.id.desc()))
-        return [CommentRow(**row._asdict()) for row in rows]
+    def of_article(self, slug: str, viewer_id: int | None) -> list[CommentRow] | None:
+        """The article's comments, newest first; None if there is no such article."""
+        rows = self._session.execute(queries.comments_statement(viewer_id is not None),
+                                     {"slug": slug, "viewer_id": viewer_id}).all()
+        if not rows:
+            return None
+        return [_comment(row) for row in rows if row.id is not None]
 
-    def add(self, article_id: int, author_id: int, body: str) -> CommentRow:
+    def add(self, article_id: int, author_id: int, body: str) -> dict:
         row = _referencing_article(lambda: self._session.execute(
             insert(Comment).values(article_id=article_id, author_id=author_id, body=body)
-            .returning(*_COMMENT_COLUMNS)).one())
-        return CommentRow(**row._asdict())
+            .returning(Comment.id, Comment.body, Comment.created_at, Comment.updated_at)).one())
+        return row._asdict()
 
-    def find(self, article_id: int, comment_id: int) -> CommentRow | None:
-        row = self._session.execute(
-            select(*_COMMENT_COLUMNS)
+    def find(self, article_id: int, comment_id: int):
+        return self._session.execute(
+            select(Comment.id, Comment.author_id)
             .where(Comment.id == comment_id, Comment.article_id == article_id)).first()
-        return CommentRow(**row._asdict()) if row else None
 
     def delete(self, comment_id: int) -> None:
         self._session.execute(delete(Comment).where(Comment.id == comment_id))
 
 
-_COMMENT_COLUMNS = (Comment.id, Comment.article_id, Comment.author_id, Comment.body,
-                    Comment.created_at, Comment.updated_at)
+__all__ = ["ArticleRef", "ArticleRepository", "ArticleRow", "ArticleVanished", "Author",
+           "CommentRepository", "CommentRow", "SlugTaken"]
