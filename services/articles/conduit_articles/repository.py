@@ -202,7 +202,7 @@ class ArticleRepository:
             "UPDATE articles.article_counts c SET count = c.count - 1 FROM ("
             "  SELECT 'favoriter' AS kind, user_id AS key FROM articles.favorites"
             "   WHERE article_id = :id"
-            
+            "  UNION ALL SELECT 'tag', tag_id FROM articles.article_tags WHERE article_id = :id"
             ") AS gone WHERE c.kind = gone.kind AND c.key = gone.key"), {"id": article.id})
         self._session.execute(delete(Article).where(Article.id == article.id))
         self._count([("all", 0, -1), ("author", article.author_id, -1)])

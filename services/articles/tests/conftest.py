@@ -1,24 +1,27 @@
-"""Fixtures of the articles tests: the test database, fake peers and factories.
+"""Fixtures of the articles tests: the test database, its read models and factories.
 
 Test modules never import each other (importlib mode), so every shared helper is
 a fixture here.
 """
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from falcon import testing
 
 from conduit_common.db import SessionManager
-from conduit_common.errors import DependencyUnavailable
+from conduit_common.events.model import START, Event
+from conduit_common.events.users import upsert_users
 from conduit_common.testing.fixtures import MigratedSchema
 from conduit_common.tokens import TokenCodec
 
 from conduit_articles.app import create_app
-from conduit_articles.clients import AuthClient, ProfilesClient
 from conduit_articles.config import ArticlesSettings
-from conduit_articles.repository import ArticleRepository
+from conduit_articles.models import USERS
+from conduit_articles.projections import FOLLOW_ADDED, FOLLOW_REMOVED, apply_follow_events
+from conduit_articles.repository import ArticleRef, ArticleRepository
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 ALEMBIC_INI = SERVICE_DIR / "alembic.ini"
@@ -61,92 +64,99 @@ def seed_article(sessions):
         title = title or f"Article {number}"
         with sessions.session() as session:
             repository = ArticleRepository(session)
-            article_id = repository.insert(slug=slug or f"article-{number}", author_id=author_id,
-                                           title=title, description=f"about {title}", body=body)
-            repository.set_tags(article_id, sorted(set(tags)))
+            article_id, created_at = repository.insert(
+                slug=slug or f"article-{number}", author_id=author_id, title=title,
+                description=f"about {title}", body=body)
+            repository.set_tags(ArticleRef(article_id, "", title, author_id, created_at, []),
+                                sorted(set(tags)))
         return article_id
 
     return seed
 
 
-# Fake peers: the real clients over an in-memory transport that counts calls
+# The maintained counts, checked against (or rebuilt from) the rows they count
+
+BRUTE_FORCE_COUNTS = """
+    SELECT 'all', 0, count(*) FROM articles.articles
+    UNION ALL SELECT 'author', author_id, count(*) FROM articles.articles GROUP BY author_id
+    UNION ALL SELECT 'tag', tag_id, count(*) FROM articles.article_tags GROUP BY tag_id
+    UNION ALL SELECT 'favoriter', user_id, count(*) FROM articles.favorites GROUP BY user_id"""
 
 
-@dataclass
-class Directory:
-    """What auth and profiles would know: users and who follows whom."""
+@pytest.fixture
+def counts(engine):
+    """`article_counts` as stored, as recounted from scratch, and rebuilt after bulk SQL."""
+    return Counts(engine)
 
-    users: dict = field(default_factory=dict)
-    follows: set = field(default_factory=set)
 
-    def add(self, username, bio=None, image=None) -> int:
-        user_id = len(self.users) + 1
-        self.users[user_id] = {"id": user_id, "username": username, "bio": bio, "image": image}
+class Counts:
+    def __init__(self, engine):
+        self._engine = engine
+
+    def _read(self, sql) -> dict:
+        with self._engine.connect() as connection:
+            rows = connection.execute(sqlalchemy.text(sql)).all()
+        return {(kind, key): count for kind, key, count in rows if count}
+
+    def stored(self) -> dict:
+        """The non-zero counts (a zero row and a missing row answer the same)."""
+        return self._read("SELECT kind, key, count FROM articles.article_counts")
+
+    def brute_force(self) -> dict:
+        return self._read(BRUTE_FORCE_COUNTS)
+
+    def rebuild(self) -> None:
+        """Derive the copies and counts the repository keeps from rows written in bulk."""
+        with self._engine.begin() as connection:
+            connection.execute(sqlalchemy.text(
+                "UPDATE articles.articles a SET"
+                " tag_list = coalesce((SELECT array_agg(t.name ORDER BY t.name)"
+                "   FROM articles.article_tags at JOIN articles.tags t ON t.id = at.tag_id"
+                "   WHERE at.article_id = a.id), '{}'),"
+                " favorites_count = (SELECT count(*) FROM articles.favorites f"
+                "   WHERE f.article_id = a.id)"))
+            connection.execute(sqlalchemy.text("DELETE FROM articles.article_counts"))
+            connection.execute(sqlalchemy.text(
+                "INSERT INTO articles.article_counts (kind, key, count) " + BRUTE_FORCE_COUNTS))
+
+
+# Users and follows: written into the read models the way the projector writes them
+
+
+@pytest.fixture
+def directory(sessions):
+    """The users and follows this service knows, seeded straight into its read models."""
+    return ReadModels(sessions)
+
+
+class ReadModels:
+    def __init__(self, sessions):
+        self._sessions = sessions
+        self._ids = itertools.count(1)
+
+    def add(self, username, bio=None, image=None, user_id=None, version=1) -> int:
+        user_id = user_id or next(self._ids)
+        with self._sessions.session() as session:
+            upsert_users(session, USERS, [{"id": user_id, "username": username, "bio": bio,
+                                           "image": image, "version": version,
+                                           "token_version": 0}])
         return user_id
 
-
-class FakePeer:
-    """Stands in for InternalClient: answers the internal API, records each call."""
-
-    def __init__(self, directory: Directory):
-        self.directory = directory
-        self.calls: list[tuple[str, dict]] = []
-        self.down = False
-
-    def get_json(self, path, params=None):
-        self.calls.append((path, dict(params or {})))
-        if self.down:
-            raise DependencyUnavailable("peer service is unavailable, try again later")
-        return getattr(self, path.strip("/").replace("/", "_"))(params)
-
-    def paths(self) -> list[str]:
-        return [path for path, _ in self.calls]
-
-    def internal_users(self, params):
-        names = {name.lower() for name in params.get("username", [])}
-        ids = set(params.get("id", []))
-        return {"users": [dict(u) for u in self.directory.users.values()
-                          if u["username"].lower() in names or u["id"] in ids]}
-
-    def internal_profiles(self, params):
-        viewer = params.get("viewer")
-        return {"profiles": [
-            {**self.directory.users[user_id],
-             "following": (viewer, user_id) in self.directory.follows}
-            for user_id in params["id"] if user_id in self.directory.users]}
-
-    def internal_following(self, params):
-        follower = params["follower"]
-        return {"ids": sorted(f for v, f in self.directory.follows if v == follower)}
-
-
-@pytest.fixture
-def directory():
-    return Directory()
-
-
-@pytest.fixture
-def auth_peer(directory):
-    return FakePeer(directory)
-
-
-@pytest.fixture
-def profiles_peer(directory):
-    return FakePeer(directory)
+    def follow(self, follower_id, followee_id, present=True) -> None:
+        kind = FOLLOW_ADDED if present else FOLLOW_REMOVED
+        event = Event(START, kind, {"follower_id": follower_id, "followee_id": followee_id})
+        with self._sessions.session() as session:
+            apply_follow_events(session, [event])
 
 
 @pytest.fixture
 def settings(articles_database_url):
-    return ArticlesSettings(secret=SECRET, database_url=articles_database_url,
-                            auth_service_url="http://auth.invalid",
-                            profiles_service_url="http://profiles.invalid")
+    return ArticlesSettings(secret=SECRET, database_url=articles_database_url)
 
 
 @pytest.fixture
-def client(settings, engine, auth_peer, profiles_peer):
-    app = create_app(settings, engine=engine, auth_client=AuthClient(auth_peer),
-                     profiles_client=ProfilesClient(profiles_peer))
-    return testing.TestClient(app)
+def client(settings, engine):
+    return testing.TestClient(create_app(settings, engine=engine))
 
 
 @dataclass
@@ -162,7 +172,7 @@ class User:
 
 @pytest.fixture
 def make_user(directory):
-    """A user known to the fake peers, with a valid token."""
+    """A user in the users read model, with a valid token."""
     codec = TokenCodec(SECRET)
 
     def make(username, bio=None, image=None) -> User:

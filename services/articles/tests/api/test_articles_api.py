@@ -1,4 +1,6 @@
 """Create, read, update and delete one article through the API."""
+from conduit_common.testing.counting import counting_statements
+
 ARTICLE_KEYS = {"slug", "title", "description", "body", "tagList", "createdAt", "updatedAt",
                 "favorited", "favoritesCount", "author"}
 
@@ -34,9 +36,48 @@ def test_an_article_can_be_read_by_anyone_with_its_body(client, make_user, post_
 def test_reader_sees_whether_they_follow_the_author(client, make_user, post_article, directory):
     jake, ann = make_user("jake"), make_user("ann")
     article = post_article(jake)
-    directory.follows.add((ann.id, jake.id))
+    directory.follow(ann.id, jake.id)
     result = client.simulate_get(f"/api/articles/{article['slug']}", headers=ann.headers)
     assert result.json["article"]["author"]["following"] is True
+    directory.follow(ann.id, jake.id, present=False)
+    result = client.simulate_get(f"/api/articles/{article['slug']}", headers=ann.headers)
+    assert result.json["article"]["author"]["following"] is False
+
+
+def test_following_is_per_viewer(client, make_user, post_article, directory):
+    jake, ann, bob = make_user("jake"), make_user("ann"), make_user("bob")
+    article = post_article(jake)
+    directory.follow(ann.id, jake.id)
+    for viewer, following in ((bob, False), (ann, True), (jake, False)):
+        result = client.simulate_get(f"/api/articles/{article['slug']}", headers=viewer.headers)
+        assert result.json["article"]["author"]["following"] is following, viewer.username
+    anonymous = client.simulate_get(f"/api/articles/{article['slug']}")
+    assert anonymous.json["article"]["author"]["following"] is False
+
+
+def test_an_article_is_one_statement_with_or_without_a_viewer(
+        client, engine, make_user, post_article, directory):
+    jake, ann = make_user("jake"), make_user("ann")
+    article = post_article(jake)
+    directory.follow(ann.id, jake.id)
+    client.simulate_post(f"/api/articles/{article['slug']}/favorite", headers=ann.headers)
+    for headers in ({}, ann.headers):
+        with counting_statements(engine) as log:
+            result = client.simulate_get(f"/api/articles/{article['slug']}", headers=headers)
+        assert result.status_code == 200
+        assert log.count == 1, log
+    assert (result.json["article"]["favorited"],
+            result.json["article"]["author"]["following"]) == (True, True)
+
+
+def test_an_author_missing_from_the_read_model_is_shown_as_unknown(
+        client, make_user, seed_article):
+    # The projector is behind: the article is still served, with a placeholder author.
+    seed_article(author_id=999, slug="orphan")
+    result = client.simulate_get("/api/articles/orphan")
+    assert result.status_code == 200
+    assert result.json["article"]["author"] == {"username": "unknown", "bio": None,
+                                                "image": None, "following": False}
 
 
 def test_unknown_slug_is_404_in_the_error_shape(client):
@@ -124,3 +165,29 @@ def test_tags_lists_the_tags_in_use(client, make_user, post_article):
     result = client.simulate_get("/api/tags")
     assert result.status_code == 200
     assert result.json == {"tags": ["dragons", "training"]}
+
+
+def test_tags_come_most_used_first_and_unused_tags_drop_out(client, make_user, post_article):
+    jake = make_user("jake")
+    post_article(jake, title="One", tags=["common", "rare", "mid"])
+    two = post_article(jake, title="Two", tags=["common", "mid"])
+    three = post_article(jake, title="Three", tags=["common", "alpha"])
+    assert client.simulate_get("/api/tags").json == {
+        "tags": ["common", "mid", "alpha", "rare"]}   # ties by name
+    client.simulate_put(f"/api/articles/{three['slug']}", headers=jake.headers,
+                        json={"article": {"tagList": ["common", "mid"]}})
+    assert client.simulate_get("/api/tags").json == {"tags": ["common", "mid", "rare"]}
+    client.simulate_delete(f"/api/articles/{two['slug']}", headers=jake.headers)
+    client.simulate_put("/api/articles/one", headers=jake.headers,
+                        json={"article": {"tagList": ["common"]}})
+    assert client.simulate_get("/api/tags").json == {"tags": ["common", "mid"]}
+
+
+def test_tags_is_one_statement(client, engine, make_user, post_article):
+    jake = make_user("jake")
+    for n in range(5):
+        post_article(jake, title=f"Post {n}", tags=[f"tag{n}", "shared"])
+    with counting_statements(engine) as log:
+        result = client.simulate_get("/api/tags")
+    assert result.json["tags"][0] == "shared" and len(result.json["tags"]) == 6
+    assert log.count == 1, log

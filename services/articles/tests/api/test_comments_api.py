@@ -1,4 +1,6 @@
 """Comments: list, add, delete by their author only, scoped to their article."""
+from conduit_common.testing.counting import counting_statements
+
 COMMENT_KEYS = {"id", "createdAt", "updatedAt", "body", "author"}
 
 
@@ -18,18 +20,46 @@ def test_added_comment_has_the_spec_fields_and_its_author(client, make_user, pos
                                  "following": False}
 
 
-def test_comments_are_listed_newest_first_with_one_profiles_call(
-        client, make_user, post_article, profiles_peer):
-    jake, ann = make_user("jake"), make_user("ann")
+def test_comments_are_listed_newest_first_in_one_statement(
+        client, engine, make_user, post_article, directory):
+    jake, ann, bob = make_user("jake"), make_user("ann"), make_user("bob")
     article = post_article(jake)
     first = comment_on(client, ann, article["slug"], "first")
     second = comment_on(client, jake, article["slug"], "second")
-    profiles_peer.calls.clear()
-    result = client.simulate_get(f"/api/articles/{article['slug']}/comments")
-    assert result.status_code == 200
-    assert [c["id"] for c in result.json["comments"]] == [second["id"], first["id"]]
-    assert [c["author"]["username"] for c in result.json["comments"]] == ["jake", "ann"]
-    assert profiles_peer.paths() == ["/internal/profiles"]
+    third = comment_on(client, ann, article["slug"], "third")
+    directory.follow(bob.id, ann.id)
+    for headers in ({}, bob.headers):
+        with counting_statements(engine) as log:
+            result = client.simulate_get(f"/api/articles/{article['slug']}/comments",
+                                         headers=headers)
+        assert result.status_code == 200
+        assert log.count == 1, log
+    assert [c["id"] for c in result.json["comments"]] == [third["id"], second["id"], first["id"]]
+    assert [(c["author"]["username"], c["author"]["following"])
+            for c in result.json["comments"]] == [("ann", True), ("jake", False), ("ann", True)]
+
+
+def test_no_comments_and_an_unknown_article_are_each_one_statement(
+        client, engine, make_user, post_article):
+    article = post_article(make_user("jake"))
+    for slug, status in ((article["slug"], 200), ("nope", 404)):
+        with counting_statements(engine) as log:
+            result = client.simulate_get(f"/api/articles/{slug}/comments")
+        assert result.status_code == status
+        assert log.count == 1, log
+    assert client.simulate_get(f"/api/articles/{article['slug']}/comments").json == {
+        "comments": []}
+
+
+def test_comment_authors_come_from_the_users_read_model(
+        client, make_user, post_article, directory):
+    jake, ann = make_user("jake"), make_user("ann")
+    article = post_article(jake)
+    comment = comment_on(client, ann, article["slug"])
+    directory.add("annie", bio="renamed", user_id=ann.id, version=2)
+    [listed] = client.simulate_get(f"/api/articles/{article['slug']}/comments").json["comments"]
+    assert listed["id"] == comment["id"]
+    assert (listed["author"]["username"], listed["author"]["bio"]) == ("annie", "renamed")
 
 
 def test_comments_of_an_unknown_article_are_404(client, make_user):

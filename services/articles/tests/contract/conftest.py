@@ -1,17 +1,18 @@
-"""Real auth and profiles under gunicorn, on the same test database, for articles to call."""
+"""Real auth and profiles under gunicorn, on the same test database, feeding articles."""
 import pytest
 import requests
 from falcon import testing
 
-from conduit_common.http import InternalClient
+from conduit_common.config import Env
 from conduit_common.testing.contract import register_user
 from conduit_common.testing.fixtures import migrated_service_url
 from conduit_common.testing.postgres import repo_root
 from conduit_common.testing.processes import gunicorn_service
 from conduit_common.tokens import TokenCodec
 
+from conduit_articles import projector as articles_projector
 from conduit_articles.app import create_app
-from conduit_articles.clients import AuthClient, ProfilesClient
+from conduit_profiles import projector as profiles_projector
 
 SECRET = "articles-contract-secret-0123456789abcdef"
 
@@ -24,51 +25,56 @@ def _migrated(conduit_database, service):
 @pytest.fixture(scope="session")
 def auth_url(conduit_database):
     env = {"CONDUIT_SECRET": SECRET, "DATABASE_URL": _migrated(conduit_database, "auth"),
-           "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "1024", "LOG_LEVEL": "WARNING"}
+           "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "1024", "LOG_LEVEL": "WARNING",
+           "CONSISTENCY_WAIT_SECONDS": "0.01"}
     with gunicorn_service("auth", env) as url:
         yield url
 
 
 @pytest.fixture(scope="session")
-def profiles_url(conduit_database, auth_url):
-    env = {"CONDUIT_SECRET": SECRET, "DATABASE_URL": _migrated(conduit_database, "profiles"),
-           "AUTH_SERVICE_URL": auth_url, "LOG_LEVEL": "WARNING"}
+def profiles_url(profiles_database, auth_url):
+    # profiles' /readyz waits for its projection of auth's users: catch it up first.
+    projectors, _, engine = profiles_projector.build(Env({
+        "DATABASE_URL": profiles_database, "AUTH_SERVICE_URL": auth_url}))
+    try:
+        _drain(projectors)
+    finally:
+        engine.dispose()
+    env = {"CONDUIT_SECRET": SECRET, "DATABASE_URL": profiles_database,
+           "LOG_LEVEL": "WARNING", "CONSISTENCY_WAIT_SECONDS": "0.01"}
     with gunicorn_service("profiles", env) as url:
         yield url
 
 
-class CountingSession(requests.Session):
-    """The HTTP session of a real client, counting the requests it sends by path."""
-
-    def __init__(self):
-        super().__init__()
-        self.paths: list[str] = []
-
-    def send(self, request, **kwargs):
-        self.paths.append(request.path_url.split("?")[0])
-        return super().send(request, **kwargs)
+@pytest.fixture(scope="session")
+def profiles_database(conduit_database):
+    return _migrated(conduit_database, "profiles")
 
 
 @pytest.fixture
-def auth_http():
-    with CountingSession() as session:
-        yield session
+def articles(settings, engine):
+    return testing.TestClient(create_app(settings, engine=engine, codec=TokenCodec(SECRET)))
+
+
+def _drain(projectors) -> None:
+    for projector in projectors:
+        projector._wait = 0            # no long-poll: return as soon as the feed is empty
+        projector.step()               # an empty projection first loads the snapshot
+        while projector.step():
+            pass
 
 
 @pytest.fixture
-def profiles_http():
-    with CountingSession() as session:
-        yield session
-
-
-@pytest.fixture
-def articles(settings, engine, auth_url, profiles_url, auth_http, profiles_http):
-    """The articles app in process, calling the real auth and profiles over HTTP."""
-    auth = AuthClient(InternalClient(auth_url, "auth", session=auth_http))
-    profiles = ProfilesClient(InternalClient(profiles_url, "profiles", session=profiles_http))
-    return testing.TestClient(create_app(settings, engine=engine, auth_client=auth,
-                                         profiles_client=profiles,
-                                         codec=TokenCodec(SECRET)))
+def catch_up(engine, articles_database_url, profiles_database, auth_url, profiles_url):
+    """Run both projectors (profiles' and ours, as `project` builds them) until drained."""
+    profiles, _, profiles_engine = profiles_projector.build(Env({
+        "DATABASE_URL": profiles_database, "AUTH_SERVICE_URL": auth_url}))
+    ours, _, our_engine = articles_projector.build(Env({
+        "DATABASE_URL": articles_database_url, "AUTH_SERVICE_URL": auth_url,
+        "PROFILES_SERVICE_URL": profiles_url}))
+    yield lambda: _drain(profiles + ours)
+    profiles_engine.dispose()
+    our_engine.dispose()
 
 
 @pytest.fixture
@@ -87,8 +93,9 @@ def register(auth_url):
 
 
 @pytest.fixture
-def follow(profiles_url):
+def follow(profiles_url, catch_up):
     def follow_user(follower: dict, followee: dict) -> None:
+        catch_up()   # profiles must know the followee first
         response = requests.post(f"{profiles_url}/api/profiles/{followee['username']}/follow",
                                  headers=follower["headers"], timeout=10)
         assert response.status_code == 200, response.text

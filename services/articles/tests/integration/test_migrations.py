@@ -10,7 +10,8 @@ from conduit_common.testing import postgres
 from conduit_articles.models import metadata
 
 ALEMBIC_INI = __import__("pathlib").Path(__file__).resolve().parents[2] / "alembic.ini"
-TABLES = {"alembic_version", "articles", "tags", "article_tags", "favorites", "comments"}
+TABLES = {"alembic_version", "articles", "tags", "article_tags", "favorites", "comments",
+          "article_counts", "users", "follows", "projection_positions"}
 
 
 @pytest.fixture
@@ -62,3 +63,37 @@ def test_the_articles_role_cannot_read_another_schema(articles_database_url):
     with engine.connect() as connection, pytest.raises(sqlalchemy.exc.ProgrammingError):
         connection.execute(sqlalchemy.text("SELECT count(*) FROM auth.users"))
     engine.dispose()
+
+
+def test_upgrading_existing_data_fills_the_copies_and_the_counts(fresh_database):
+    url = fresh_database.url_for("articles")
+    upgrade(ALEMBIC_INI, url, "0001")
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as connection:
+        for statement in (
+                "INSERT INTO articles.articles (slug, title, description, body, author_id) "
+                "VALUES ('a', 'A', 'd', 'b', 1), ('b', 'B', 'd', 'b', 1), ('c', 'C', 'd', 'b', 2)",
+                "INSERT INTO articles.tags (name) VALUES ('zeta'), ('alpha')",
+                "INSERT INTO articles.article_tags (article_id, tag_id) "
+                "SELECT a.id, t.id FROM articles.articles a, articles.tags t "
+                "WHERE a.slug = 'a' OR (a.slug = 'b' AND t.name = 'zeta')",
+                "INSERT INTO articles.favorites (user_id, article_id) "
+                "SELECT 9, id FROM articles.articles WHERE slug IN ('a', 'c')"):
+            connection.execute(sqlalchemy.text(statement))
+    upgrade(ALEMBIC_INI, url)
+    with engine.connect() as connection:
+        tag_lists = dict(connection.execute(sqlalchemy.text(
+            "SELECT slug, tag_list FROM articles.articles")).all())
+        counts = {(kind, key): count for kind, key, count in connection.execute(sqlalchemy.text(
+            "SELECT c.kind, coalesce(t.name, c.key::text), c.count FROM articles.article_counts c"
+            " LEFT JOIN articles.tags t ON c.kind = 'tag' AND t.id = c.key")).all()}
+        copies_differ = connection.execute(sqlalchemy.text(
+            "SELECT count(*) FROM articles.articles a JOIN articles.article_tags at"
+            " ON at.article_id = a.id LEFT JOIN articles.favorites f ON f.article_id = a.id"
+            " WHERE at.created_at <> a.created_at OR f.article_created_at <> a.created_at"
+        )).scalar_one()
+    engine.dispose()
+    assert tag_lists == {"a": ["alpha", "zeta"], "b": ["zeta"], "c": []}
+    assert counts == {("all", "0"): 3, ("author", "1"): 2, ("author", "2"): 1,
+                      ("tag", "zeta"): 2, ("tag", "alpha"): 1, ("favoriter", "9"): 2}
+    assert copies_differ == 0

@@ -1,7 +1,9 @@
-"""The repository on the real Postgres: filters, order, tags, favorites, slugs, cascade."""
+"""The repository on the real Postgres: filters, order, tags, favorites, slugs, cascade,
+the maintained counts, and the users and follows read models."""
 import pytest
 import sqlalchemy
 
+from conduit_articles.models import Article
 from conduit_articles.queries import ArticleFilter
 from conduit_articles.repository import (ArticleRepository, ArticleVanished, CommentRepository,
                                          SlugTaken)
@@ -10,6 +12,12 @@ from conduit_articles.repository import (ArticleRepository, ArticleVanished, Com
 def page(sessions, filters=ArticleFilter(), viewer_id=None, limit=20, offset=0):
     with sessions.session() as session:
         return ArticleRepository(session).page(filters, viewer_id, limit, offset)
+
+
+def ref_of(session, article_id):
+    slug = session.execute(sqlalchemy.select(Article.slug).where(Article.id == article_id)
+                           ).scalar_one()
+    return ArticleRepository(session).find_ref(slug)
 
 
 def test_page_is_newest_first_and_counts_everything_that_matches(sessions, seed_article):
@@ -25,11 +33,15 @@ def test_page_beyond_the_end_is_empty_but_still_counts(sessions, seed_article):
     assert rows == [] and total == 1
 
 
-def test_page_rows_carry_sorted_tags_and_no_body(sessions, seed_article):
-    seed_article(tags=["training", "dragons"])
+def test_page_rows_carry_sorted_tags_their_author_and_no_body(
+        sessions, seed_article, directory):
+    jake = directory.add("jake", bio="bio", image="img")
+    seed_article(author_id=jake, tags=["training", "dragons"])
     [row], _ = page(sessions)
     assert row.tag_list == ["dragons", "training"]
     assert row.body is None
+    assert (row.author.username, row.author.bio, row.author.image, row.author.following) == (
+        "jake", "bio", "img", False)
 
 
 def test_tag_filter_keeps_only_tagged_articles(sessions, seed_article):
@@ -39,21 +51,41 @@ def test_tag_filter_keeps_only_tagged_articles(sessions, seed_article):
     assert [row.id for row in rows] == [tagged] and total == 1
 
 
-def test_author_filter_accepts_several_authors(sessions, seed_article):
-    first, second = seed_article(author_id=1), seed_article(author_id=2)
-    seed_article(author_id=3)
-    rows, total = page(sessions, ArticleFilter(author_ids=(1, 2)))
-    assert {row.id for row in rows} == {first, second} and total == 2
+def test_author_filter_takes_a_username_in_any_case(sessions, seed_article, directory):
+    jake, ann = directory.add("Jake"), directory.add("ann")
+    first, second = seed_article(author_id=jake), seed_article(author_id=jake)
+    seed_article(author_id=ann)
+    rows, total = page(sessions, ArticleFilter(author="jAKE"))
+    assert [row.id for row in rows] == [second, first] and total == 2
+    rows, total = page(sessions, ArticleFilter(author="nobody"))
+    assert (rows, total) == ([], 0)
 
 
-def test_favorited_filter_and_viewer_flag(sessions, seed_article):
+def test_favorited_filter_and_viewer_flag(sessions, seed_article, directory):
+    ann, bob = directory.add("ann"), directory.add("bob")
     liked, other = seed_article(), seed_article()
     with sessions.session() as session:
-        ArticleRepository(session).add_favorite(liked, user_id=9)
-    rows, total = page(sessions, ArticleFilter(favorited_by=9), viewer_id=9)
+        ArticleRepository(session).add_favorite(ref_of(session, liked), user_id=ann)
+    rows, total = page(sessions, ArticleFilter(favorited="ann"), viewer_id=ann)
     assert [(row.id, row.favorited, row.favorites_count) for row in rows] == [(liked, True, 1)]
-    rows, _ = page(sessions, viewer_id=8)
+    assert total == 1
+    rows, _ = page(sessions, viewer_id=bob)
     assert {row.id: row.favorited for row in rows} == {liked: False, other: False}
+
+
+def test_feed_has_the_followees_articles_and_following_is_per_viewer(
+        sessions, seed_article, directory):
+    jake, ann, bob = directory.add("jake"), directory.add("ann"), directory.add("bob")
+    jakes = [seed_article(author_id=jake) for _ in range(3)]
+    seed_article(author_id=ann)
+    directory.follow(bob, jake)
+    rows, total = page(sessions, ArticleFilter(feed_of=bob), viewer_id=bob, limit=2)
+    assert [row.id for row in rows] == jakes[:0:-1] and total == 3
+    assert all(row.author.following for row in rows)
+    rows, total = page(sessions, ArticleFilter(feed_of=ann), viewer_id=ann)
+    assert (rows, total) == ([], 0)
+    directory.follow(bob, jake, present=False)
+    assert page(sessions, ArticleFilter(feed_of=bob), viewer_id=bob) == ([], 0)
 
 
 def test_favorite_twice_counts_once_and_unfavorite_twice_never_goes_negative(
@@ -61,37 +93,52 @@ def test_favorite_twice_counts_once_and_unfavorite_twice_never_goes_negative(
     article_id = seed_article()
     with sessions.session() as session:
         repository = ArticleRepository(session)
-        repository.add_favorite(article_id, 5)
-        repository.add_favorite(article_id, 5)
+        ref = ref_of(session, article_id)
+        repository.add_favorite(ref, 5)
+        repository.add_favorite(ref, 5)
         assert repository.get(article_id, 5).favorites_count == 1
-        repository.remove_favorite(article_id, 5)
-        repository.remove_favorite(article_id, 5)
+        repository.remove_favorite(ref, 5)
+        repository.remove_favorite(ref, 5)
         row = repository.get(article_id, 5)
     assert (row.favorites_count, row.favorited) == (0, False)
 
 
 def test_second_article_with_the_same_slug_is_refused_and_the_session_survives(
-        sessions, seed_article):
+        sessions, seed_article, counts):
     seed_article(slug="same")
     with sessions.session() as session:
         repository = ArticleRepository(session)
         with pytest.raises(SlugTaken):
             repository.insert(slug="same", author_id=1, title="t", description="d", body="b")
-        article_id = repository.insert(slug="same-x1", author_id=1, title="t",
-                                       description="d", body="b")
+        article_id, created_at = repository.insert(slug="same-x1", author_id=1, title="t",
+                                                   description="d", body="b")
     with sessions.session() as session:
-        assert ArticleRepository(session).find("same-x1", None).id == article_id
+        found = ArticleRepository(session).find("same-x1", None)
+    assert (found.id, found.created_at) == (article_id, created_at)
+    assert counts.stored() == counts.brute_force()
+    assert counts.stored()[("all", 0)] == 2
 
 
-def test_replacing_tags_keeps_tag_names_shared_between_articles(sessions, seed_article):
+def test_replacing_tags_keeps_tag_names_shared_between_articles(sessions, seed_article, counts):
     first = seed_article(tags=["a", "b"])
     seed_article(tags=["b"])
     with sessions.session() as session:
-        ArticleRepository(session).set_tags(first, ["c"], replace=True)
+        ArticleRepository(session).set_tags(ref_of(session, first), ["c"])
     with sessions.session() as session:
         repository = ArticleRepository(session)
         assert repository.get(first, None).tag_list == ["c"]
         assert repository.tags() == ["b", "c"]
+    assert counts.stored() == counts.brute_force()
+
+
+def test_setting_the_same_tags_again_changes_nothing(sessions, seed_article, counts):
+    article_id = seed_article(tags=["a", "b"])
+    before = counts.stored()
+    with sessions.session() as session:
+        ArticleRepository(session).set_tags(ref_of(session, article_id), ["b", "a"])
+    with sessions.session() as session:
+        assert ArticleRepository(session).get(article_id, None).tag_list == ["a", "b"]
+    assert counts.stored() == before == counts.brute_force()
 
 
 def test_tags_in_use_come_most_used_first(sessions, seed_article):
@@ -101,18 +148,24 @@ def test_tags_in_use_come_most_used_first(sessions, seed_article):
         assert ArticleRepository(session).tags() == ["common", "rare"]
 
 
-def test_deleting_an_article_removes_its_comments_favorites_and_tag_links(
-        sessions, seed_article, engine):
-    article_id = seed_article(tags=["gone"])
+def test_deleting_an_article_removes_its_comments_favorites_tag_links_and_counts(
+        sessions, seed_article, engine, counts):
+    article_id = seed_article(author_id=2, tags=["gone", "kept"])
+    seed_article(author_id=2, tags=["kept"])
     with sessions.session() as session:
-        ArticleRepository(session).add_favorite(article_id, 3)
+        ref = ref_of(session, article_id)
+        ArticleRepository(session).add_favorite(ref, 3)
+        ArticleRepository(session).add_favorite(ref, 4)
         CommentRepository(session).add(article_id, 3, "nice")
     with sessions.session() as session:
-        ArticleRepository(session).delete(article_id)
+        ArticleRepository(session).delete(ref_of(session, article_id))
     with engine.connect() as connection:
-        counts = [connection.execute(sqlalchemy.text(f"SELECT count(*) FROM articles.{t}"))
-                  .scalar_one() for t in ("comments", "favorites", "article_tags")]
-    assert counts == [0, 0, 0]
+        rows = [connection.execute(sqlalchemy.text(f"SELECT count(*) FROM articles.{t}"))
+                .scalar_one() for t in ("comments", "favorites", "article_tags")]
+    assert rows == [0, 0, 1]
+    assert counts.stored() == counts.brute_force()
+    with sessions.session() as session:
+        assert ArticleRepository(session).tags() == ["kept"]
 
 
 def test_comment_is_found_only_under_its_own_article(sessions, seed_article):
@@ -121,18 +174,60 @@ def test_comment_is_found_only_under_its_own_article(sessions, seed_article):
         comment = CommentRepository(session).add(first, 3, "hello")
     with sessions.session() as session:
         comments = CommentRepository(session)
-        assert comments.find(first, comment.id).body == "hello"
-        assert comments.find(second, comment.id) is None
+        assert comments.find(first, comment["id"]) == (comment["id"], 3)
+        assert comments.find(second, comment["id"]) is None
+
+
+def test_comments_of_an_article_carry_their_authors_and_an_unknown_article_is_none(
+        sessions, seed_article, directory):
+    jake, ann = directory.add("jake"), directory.add("ann", bio="hi")
+    article_id = seed_article(author_id=jake, slug="commented")
+    seed_article(slug="quiet")
+    with sessions.session() as session:
+        CommentRepository(session).add(article_id, ann, "first")
+        CommentRepository(session).add(article_id, jake, "second")
+    directory.follow(jake, ann)
+    with sessions.session() as session:
+        comments = CommentRepository(session)
+        rows = comments.of_article("commented", viewer_id=jake)
+        assert [(row.body, row.author.username, row.author.following) for row in rows] == [
+            ("second", "jake", False), ("first", "ann", True)]
+        assert rows[1].author.bio == "hi"
+        assert comments.of_article("quiet", None) == []
+        assert comments.of_article("nope", None) is None
 
 
 @pytest.mark.parametrize("write", ["favorite", "comment"])
 def test_writing_for_an_article_deleted_meanwhile_says_it_vanished(sessions, seed_article, write):
     article_id = seed_article()
     with sessions.session() as session:
-        ArticleRepository(session).delete(article_id)
+        ref = ref_of(session, article_id)
+    with sessions.session() as session:
+        ArticleRepository(session).delete(ref)
     with pytest.raises(ArticleVanished):
         with sessions.session() as session:
             if write == "favorite":
-                ArticleRepository(session).add_favorite(article_id, 5)
+                ArticleRepository(session).add_favorite(ref, 5)
             else:
                 CommentRepository(session).add(article_id, 5, "too late")
+
+
+def test_a_renamed_user_is_found_by_the_new_name_and_not_the_old(
+        sessions, seed_article, directory):
+    jake = directory.add("jake")
+    article_id = seed_article(author_id=jake)
+    directory.add("jacob", user_id=jake, version=2)
+    rows, total = page(sessions, ArticleFilter(author="jacob"))
+    assert [row.id for row in rows] == [article_id] and total == 1
+    assert rows[0].author.username == "jacob"
+    assert page(sessions, ArticleFilter(author="jake")) == ([], 0)
+
+
+def test_an_older_version_of_a_user_does_not_overwrite_a_newer_one(sessions, directory):
+    jake = directory.add("jacob", bio="new", user_id=7, version=5)
+    directory.add("jake", bio="old", user_id=7, version=4)
+    with sessions.session() as session:
+        author = ArticleRepository(session).author(jake)
+    assert (author.username, author.bio) == ("jacob", "new")
+    with sessions.session() as session:
+        assert ArticleRepository(session).author(8) is None
