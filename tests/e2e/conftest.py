@@ -62,7 +62,10 @@ def _local_config(run_dir: Path) -> StackConfig:
         run_dir=run_dir, ports={name: free_port() for name in DEFAULT_PORTS},
         pg_port=free_port(), admin_url=admin_url,
         db_name=f"conduit_e2e_{uuid.uuid4().hex[:10]}" if admin_url else "conduit",
-        persistent_pg=False, drop_database=bool(admin_url), web_concurrency=2)
+        persistent_pg=False, drop_database=bool(admin_url), web_concurrency=2,
+        # Ten Postman runs in a row log in from one address within about a minute;
+        # test_rate_limit adapts to the burst, so it still reaches the 429.
+        login_rate="60r/m", login_burst=30)
 
 
 @pytest.fixture(scope="session")
