@@ -34,6 +34,10 @@ class LocalStack:
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)
 
+    def pid(self, name: str) -> int:
+        """The pid of a running process (for tests that signal it)."""
+        return self._processes[name].pid
+
     def stop(self, name: str, timeout: float = 20) -> None:
         process = self._processes.pop(name, None)
         if process is None or process.poll() is not None:
