@@ -11,6 +11,7 @@ from conduit_common.health import HealthResource, ReadinessResource
 from conduit_common.limits import BodyLimitMiddleware
 from conduit_common.logs import RequestIdMiddleware, configure_logging
 from conduit_common.media import install_media_handlers
+from conduit_common.revocation import TokenVersions
 from conduit_common.settings import CommonSettings
 from conduit_common.text import NulGuardMiddleware
 from conduit_common.tokens import TokenCodec
@@ -19,12 +20,13 @@ from conduit_common.tokens import TokenCodec
 def create_service_app(service: str, settings: CommonSettings, engine: sqlalchemy.Engine,
                        codec: TokenCodec | None = None, *,
                        after_commit: Callable[[dict], None] | None = None,
-                       ready: Callable[[sqlalchemy.Connection], bool] | None = None
-                       ) -> falcon.App:
+                       ready: Callable[[sqlalchemy.Connection], bool] | None = None,
+                       token_versions: TokenVersions | None = None) -> falcon.App:
     """A configured app; the service adds its routes to it.
 
     `after_commit` runs after each committed write (owners: read-your-writes);
-    `ready` is an extra readiness condition (consumers: projections caught up).
+    `ready` is an extra readiness condition (consumers: projections caught up);
+    `token_versions` refuses revoked tokens (see revocation.py).
     """
     configure_logging(service, settings.log_level)
     codec = codec or TokenCodec(settings.secret, settings.jwt_ttl_seconds,
@@ -33,7 +35,7 @@ def create_service_app(service: str, settings: CommonSettings, engine: sqlalchem
         RequestIdMiddleware(),
         BodyLimitMiddleware(settings.max_body_bytes),
         NulGuardMiddleware(),
-        AuthMiddleware(codec),
+        AuthMiddleware(codec, token_versions),
         SessionManager(engine, after_commit),
     ])
     # CORS is the gateway's job (one place), so the services do not answer preflights.

@@ -2,7 +2,9 @@
 
 `AuthMiddleware` makes the codec available; each responder declares what it
 needs with `@require_auth` or `@optional_auth`. Afterwards `req.context.identity`
-is an `Identity` (or None for an anonymous caller of an optional route).
+is an `Identity` (or None for an anonymous caller of an optional route). With a
+`TokenVersions` check, a token older than its user's token version (password
+changed, logged out) is a 401 too.
 A token that is present but bad is a 401 on both kinds of route.
 """
 import falcon
@@ -14,11 +16,15 @@ _SCHEMES = ("token", "bearer")
 
 
 class AuthMiddleware:
-    def __init__(self, codec: TokenCodec):
+    """Makes the codec (and the revocation check, if any) available to the hooks."""
+
+    def __init__(self, codec: TokenCodec, token_versions=None):
         self._codec = codec
+        self._token_versions = token_versions
 
     def process_request(self, req, resp):
         req.context.token_codec = self._codec
+        req.context.token_versions = self._token_versions
         req.context.identity = None
         req.context.token = None
 
@@ -34,9 +40,14 @@ def _authenticate(req, required: bool) -> None:
     if scheme.lower() not in _SCHEMES or not token:
         raise Unauthorized("authorization header must be 'Token <jwt>'")
     try:
-        req.context.identity = req.context.token_codec.verify(token)
+        identity = req.context.token_codec.verify(token)
     except InvalidToken as ex:
         raise Unauthorized("invalid or expired token") from ex
+    versions = req.context.token_versions
+    session = getattr(req.context, "session", None)
+    if versions is not None and session is not None and not versions.is_current(session, identity):
+        raise Unauthorized("this token has been revoked, sign in again")
+    req.context.identity = identity
     req.context.token = token
 
 

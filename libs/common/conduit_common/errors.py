@@ -51,6 +51,16 @@ class Unprocessable(ConduitError):
         return cls(f"{field} {problem}", {field: [problem]})
 
 
+class TooManyRequests(ConduitError):
+    """Slow down: try again in `retry_after` seconds (sent as Retry-After)."""
+
+    status = falcon.HTTP_429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
 class DependencyUnavailable(ConduitError):
     status = falcon.HTTP_503
 
@@ -84,6 +94,8 @@ def _handle_conduit_error(req, resp, ex: ConduitError, params):
     resp.media = ex.to_body()
     if isinstance(ex, Unauthorized):
         resp.set_header("WWW-Authenticate", "Token")
+    if isinstance(ex, TooManyRequests):
+        resp.set_header("Retry-After", str(ex.retry_after))
 
 
 def _handle_validation_error(req, resp, ex: ValidationError, params):

@@ -26,6 +26,9 @@ class Identity:
 
     user_id: int
     username: str
+    # The user's token version when the token was issued: a password change or a
+    # logout raises the user's version and so revokes every older token.
+    token_version: int = 0
 
 
 class TokenCodec:
@@ -36,15 +39,17 @@ class TokenCodec:
         self._ttl = ttl_seconds
         self._clock = clock
 
-    def issue(self, user_id: int, username: str) -> str:
+    def issue(self, user_id: int, username: str, token_version: int = 0) -> str:
         now = int(self._clock())
-        claims = {"sub": str(user_id), "username": username, "iat": now, "exp": now + self._ttl}
+        claims = {"sub": str(user_id), "username": username, "iat": now, "exp": now + self._ttl,
+                  "ver": token_version}
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> Identity:
         try:
             claims = self._decode(token)
-            return Identity(user_id=int(claims["sub"]), username=str(claims["username"]))
+            return Identity(user_id=int(claims["sub"]), username=str(claims["username"]),
+                            token_version=int(claims.get("ver", 0)))
         except (jwt.PyJWTError, ValueError, TypeError) as ex:
             raise InvalidToken(str(ex)) from ex
 

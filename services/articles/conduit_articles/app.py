@@ -7,11 +7,12 @@ import sqlalchemy
 from conduit_common.app import create_service_app
 from conduit_common.db import create_db_engine
 from conduit_common.events.projector import PositionStore
+from conduit_common.revocation import READ_MODEL_TTL_SECONDS, TokenVersions
 from conduit_common.tokens import TokenCodec
 
 from conduit_articles import rules
 from conduit_articles.config import ArticlesSettings
-from conduit_articles.models import POSITIONS
+from conduit_articles.models import POSITIONS, USERS
 from conduit_articles.projections import PROJECTIONS
 from conduit_articles.repository import ArticleRepository, CommentRepository
 from conduit_articles.resources import add_routes
@@ -42,6 +43,7 @@ def create_app(settings: ArticlesSettings | None = None, *,
                                         application_name="articles")
     positions = PositionStore(POSITIONS)
     app = create_service_app("articles", settings, engine, codec,
-                             ready=lambda c: positions.all_caught_up(c, PROJECTIONS))
+                             ready=lambda c: positions.all_caught_up(c, PROJECTIONS),
+                             token_versions=TokenVersions(USERS, ttl=READ_MODEL_TTL_SECONDS))
     add_routes(app, Services(slug_suffix))
     return app

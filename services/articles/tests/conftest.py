@@ -194,3 +194,11 @@ def post_article(client):
         return result.json["article"]
 
     return post
+
+
+@pytest.fixture
+def warm_token_check(client):
+    """warm_token_check(headers): one signed-in request, after which the viewer's token
+    check is cached (1 s): what a test counts afterwards is the read itself."""
+    return lambda headers: client.simulate_get("/api/articles", query_string="limit=1",
+                                               headers=headers)

@@ -5,12 +5,15 @@ import sqlalchemy
 from conduit_auth.config import AuthSettings
 from conduit_auth.passwords import Passwords
 from conduit_auth import events
-from conduit_auth.resources import CurrentUserResource, UserSnapshotResource, UsersResource
+from conduit_auth.models import User
+from conduit_auth.resources import (CurrentUserResource, LogoutResource, UserSnapshotResource,
+                                    UsersResource)
 from conduit_auth.services import AccountService
 from conduit_common.app import create_service_app
 from conduit_common.db import create_db_engine
 from conduit_common.events.feed import EventFeedResource
 from conduit_common.events.outbox import read_your_writes
+from conduit_common.revocation import TokenVersions
 from conduit_common.tokens import TokenCodec
 
 SERVICE = "auth"
@@ -28,12 +31,16 @@ def create_app(settings: AuthSettings | None = None, *,
     passwords = passwords or Passwords(settings.argon2_time_cost, settings.argon2_memory_cost)
     service = AccountService(passwords, codec)
 
-    app = create_service_app(SERVICE, settings, engine, codec, after_commit=read_your_writes(
-        events.outbox, engine, settings.consistency_wait_seconds))
+    app = create_service_app(
+        SERVICE, settings, engine, codec,
+        after_commit=read_your_writes(events.outbox, engine, settings.consistency_wait_seconds),
+        # auth owns the version: every check asks the table, so revocation is immediate.
+        token_versions=TokenVersions(User.__table__, ttl=0))
     users = UsersResource(service)
     app.add_route("/api/users", users)
     app.add_route("/api/users/login", users, suffix="login")
     app.add_route("/api/user", CurrentUserResource(service))
+    app.add_route("/api/user/logout", LogoutResource(service))
     app.add_route("/internal/events", EventFeedResource(events.outbox, engine))
     app.add_route("/internal/users/snapshot", UserSnapshotResource(service))
     return app

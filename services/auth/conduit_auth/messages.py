@@ -11,6 +11,9 @@ ENVELOPE_MISSING = "is required, as a JSON object"
 BODY_NOT_OBJECT = "the request body must be a JSON object"
 
 LOGIN_FAILED = "email or password is invalid"
+LOGIN_BACKOFF = "too many failed logins for this account, try again in {seconds} s"
+CURRENT_PASSWORD_REQUIRED = "is required to change the password"
+CURRENT_PASSWORD_WRONG = "is not the current password"
 USER_GONE = "the user of this token no longer exists"
 
 INVALID_ID = "must be a positive integer"

@@ -51,5 +51,16 @@ class User(Base):
         return f"User(id={self.id!r}, username={self.username!r})"
 
 
+class LoginFailure(Base):
+    """Failed logins in a row, per account and client address (see services.py)."""
+
+    __tablename__ = "login_failures"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 # The user events (see events.py), written in the same transaction as the change.
 OUTBOX = outbox_tables(metadata)

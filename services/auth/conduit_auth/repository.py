@@ -1,10 +1,13 @@
 """Reading and writing users; the only module that speaks SQL."""
-from sqlalchemy import func, or_, select
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from conduit_auth import events
-from conduit_auth.models import EMAIL_INDEX, USERNAME_INDEX, User
+from conduit_auth.models import EMAIL_INDEX, USERNAME_INDEX, LoginFailure, User
 
 _FIELD_OF_INDEX = {USERNAME_INDEX: "username", EMAIL_INDEX: "email"}
 
@@ -52,6 +55,25 @@ class UserRepository:
             select(User.id, User.username, User.bio, User.image, User.version,
                    User.token_version).where(User.id > after_id).order_by(User.id).limit(limit))
         return [row._asdict() for row in rows]
+
+    def login_failures(self, user_id: int, client: str) -> tuple[int, datetime | None]:
+        row = self._session.execute(
+            select(LoginFailure.failures, LoginFailure.last_failed_at)
+            .where(LoginFailure.user_id == user_id, LoginFailure.client == client)).first()
+        return (row.failures, row.last_failed_at) if row else (0, None)
+
+    def record_login_failure(self, user_id: int, client: str, at: datetime) -> None:
+        """Count it and commit now: the request itself fails (401) and rolls back."""
+        statement = pg_insert(LoginFailure).values(user_id=user_id, client=client, failures=1,
+                                                   last_failed_at=at)
+        self._session.execute(statement.on_conflict_do_update(
+            index_elements=[LoginFailure.user_id, LoginFailure.client],
+            set_={"failures": LoginFailure.failures + 1, "last_failed_at": at}))
+        self._session.commit()
+
+    def clear_login_failures(self, user_id: int, client: str) -> None:
+        self._session.execute(delete(LoginFailure).where(
+            LoginFailure.user_id == user_id, LoginFailure.client == client))
 
     def publish(self, event_type: str, user: User) -> None:
         """Record the user's new state in the outbox, in this unit of work."""

@@ -20,6 +20,14 @@ def _body(req) -> object:
     return req.get_media(default_when_empty=None)
 
 
+def _client_address(req) -> str:
+    """The client as the gateway saw it (the first X-Forwarded-For hop), else the peer.
+
+    Only the gateway reaches the services (NetworkPolicies), so the header is its own.
+    """
+    return (req.access_route[0] if req.access_route else req.remote_addr or "unknown")[:64]
+
+
 class UsersResource:
     """POST /api/users (register) and POST /api/users/login (suffix "login")."""
 
@@ -34,7 +42,8 @@ class UsersResource:
 
     def on_post_login(self, req, resp):
         data = load_envelope(_login, _body(req))
-        account = self._service.login(UserRepository(req.context.session), **data)
+        account = self._service.login(UserRepository(req.context.session), **data,
+                                      client=_client_address(req))
         resp.media = {"user": asdict(account)}
 
 
@@ -56,6 +65,18 @@ class CurrentUserResource:
         account = self._service.update(UserRepository(req.context.session),
                                        req.context.identity.user_id, changes)
         resp.media = {"user": asdict(account)}
+
+
+class LogoutResource:
+    """POST /api/user/logout: every token of the caller stops working (204)."""
+
+    def __init__(self, service: AccountService):
+        self._service = service
+
+    @require_auth
+    def on_post(self, req, resp):
+        self._service.logout(UserRepository(req.context.session), req.context.identity.user_id)
+        resp.status = falcon.HTTP_204
 
 
 class UserSnapshotResource:

@@ -80,6 +80,9 @@ class UserUpdateSchema(_Base):
     username = _username(required=False)
     email = _email(required=False)
     password = _new_password(required=False)
+    # Our extension: changing the password needs the current one (services.py).
+    current_password = fields.String(data_key="currentPassword", validate=_at_most(PASSWORD_MAX),
+                                     error_messages=_STRING_ERRORS)
     # bio and image may be cleared with null or ""; both are stored as null.
     bio = _string(_at_most(BIO_MAX), allow_none=True)
     image = _string(_at_most(IMAGE_MAX), _http_url_or_blank, allow_none=True)

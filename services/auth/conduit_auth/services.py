@@ -3,16 +3,35 @@
 Collaborators (password hasher, token codec) come through the constructor; the
 repository comes with each call, bound to the request's session.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from conduit_auth import events, messages
 from conduit_auth.models import User
 from conduit_auth.passwords import Passwords
 from conduit_auth.repository import AlreadyTaken, UserRepository
-from conduit_common.errors import Unauthorized, Unprocessable
+from conduit_common.errors import TooManyRequests, Unauthorized, Unprocessable
 from conduit_common.tokens import TokenCodec
 
 _PROFILE_FIELDS = ("username", "email", "bio", "image")
+
+# Failed logins per account and client address: the first few are free, then each
+# try waits twice as long as the last, up to a quarter of an hour. The account is
+# never locked: the wait is per client address, so somebody guessing from elsewhere
+# cannot keep its owner out, and a correct password after the wait always works.
+FREE_FAILURES = 5
+MAX_BACKOFF_SECONDS = 900
+
+
+def backoff_seconds(failures: int) -> int:
+    if failures < FREE_FAILURES:
+        return 0
+    return min(2 ** (failures - FREE_FAILURES), MAX_BACKOFF_SECONDS)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -27,9 +46,11 @@ class Account:
 
 
 class AccountService:
-    def __init__(self, passwords: Passwords, codec: TokenCodec):
+    def __init__(self, passwords: Passwords, codec: TokenCodec,
+                 clock: Callable[[], datetime] = _now):
         self._passwords = passwords
         self._codec = codec
+        self._clock = clock
 
     def register(self, users: UserRepository, username: str, email: str,
                  password: str) -> Account:
@@ -42,13 +63,19 @@ class AccountService:
         users.publish(events.USER_REGISTERED, user)
         return self._account(user, self._issue(user))
 
-    def login(self, users: UserRepository, email: str, password: str) -> Account:
+    def login(self, users: UserRepository, email: str, password: str,
+              client: str = "unknown") -> Account:
         user = users.by_email(email)
         if user is None:
             self._passwords.burn(password)
             raise Unauthorized(messages.LOGIN_FAILED)
+        failures, last_failed_at = users.login_failures(user.id, client)
+        self._ensure_not_backing_off(failures, last_failed_at)
         if not self._passwords.verify(user.password_hash, password):
+            users.record_login_failure(user.id, client, self._clock())
             raise Unauthorized(messages.LOGIN_FAILED)
+        if failures:
+            users.clear_login_failures(user.id, client)
         if self._passwords.needs_rehash(user.password_hash):
             user.password_hash = self._passwords.hash(password)
             users.save()
@@ -57,9 +84,22 @@ class AccountService:
     def current(self, users: UserRepository, user_id: int, token: str) -> Account:
         return self._account(self._existing(users, user_id), token)
 
+    def _ensure_not_backing_off(self, failures: int, last_failed_at: datetime | None) -> None:
+        wait = backoff_seconds(failures)
+        if wait and last_failed_at is not None:
+            remaining = wait - (self._clock() - last_failed_at).total_seconds()
+            if remaining > 0:
+                seconds = int(remaining) + 1
+                raise TooManyRequests(messages.LOGIN_BACKOFF.format(seconds=seconds), seconds)
+
     def update(self, users: UserRepository, user_id: int, changes: dict) -> Account:
-        """Apply the given fields (absent ones stay); answer with a fresh token."""
+        """Apply the given fields (absent ones stay); answer with a fresh token.
+
+        A new password needs the current one, and revokes every token issued before.
+        """
         user = self._existing(users, user_id, for_update=True)
+        if changes.get("password") is not None:
+            self._ensure_current_password(user, changes.get("current_password"))
         self._ensure_free(users, username=changes.get("username"),
                           email=changes.get("email"), exclude_id=user.id)
         for field in _PROFILE_FIELDS:
@@ -67,10 +107,25 @@ class AccountService:
                 setattr(user, field, changes[field])
         if changes.get("password") is not None:
             user.password_hash = self._passwords.hash(changes["password"])
+            user.token_version += 1
         user.version += 1
         _saving(users.save)
         users.publish(events.USER_CHANGED, user)
         return self._account(user, self._issue(user))
+
+    def logout(self, users: UserRepository, user_id: int) -> None:
+        """Revoke every token of the user (this one included), in every service."""
+        user = self._existing(users, user_id, for_update=True)
+        user.token_version += 1
+        user.version += 1
+        users.save()
+        users.publish(events.USER_CHANGED, user)
+
+    def _ensure_current_password(self, user: User, current: str | None) -> None:
+        if not current:
+            raise Unprocessable.on_field("currentPassword", messages.CURRENT_PASSWORD_REQUIRED)
+        if not self._passwords.verify(user.password_hash, current):
+            raise Unprocessable.on_field("currentPassword", messages.CURRENT_PASSWORD_WRONG)
 
     def snapshot(self, users: UserRepository, after_id: int, limit: int) -> tuple[list, str | None]:
         """A page of every user's public state, and the cursor of the next page."""
@@ -94,7 +149,7 @@ class AccountService:
         return user
 
     def _issue(self, user: User) -> str:
-        return self._codec.issue(user.id, user.username)
+        return self._codec.issue(user.id, user.username, user.token_version)
 
     @staticmethod
     def _account(user: User, token: str) -> Account:

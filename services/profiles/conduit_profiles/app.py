@@ -7,10 +7,11 @@ from conduit_common.db import create_db_engine
 from conduit_common.events.feed import EventFeedResource
 from conduit_common.events.outbox import read_your_writes
 from conduit_common.events.projector import PositionStore
+from conduit_common.revocation import READ_MODEL_TTL_SECONDS, TokenVersions
 
 from conduit_profiles import events
 from conduit_profiles.config import ProfilesSettings
-from conduit_profiles.models import POSITIONS
+from conduit_profiles.models import POSITIONS, USERS
 from conduit_profiles.projector import PROJECTIONS
 from conduit_profiles.resources import FollowSnapshotResource, ProfileResource
 
@@ -27,7 +28,8 @@ def create_app(settings: ProfilesSettings | None = None, *,
     app = create_service_app(
         SERVICE, settings, engine,
         after_commit=read_your_writes(events.outbox, engine, settings.consistency_wait_seconds),
-        ready=lambda connection: positions.all_caught_up(connection, PROJECTIONS))
+        ready=lambda connection: positions.all_caught_up(connection, PROJECTIONS),
+        token_versions=TokenVersions(USERS, ttl=READ_MODEL_TTL_SECONDS))
     profile = ProfileResource()
     app.add_route("/api/profiles/{username}", profile)
     app.add_route("/api/profiles/{username}/follow", profile, suffix="follow")

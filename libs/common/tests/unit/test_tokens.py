@@ -12,11 +12,18 @@ def test_issued_token_verifies_to_the_same_identity():
     assert (identity.user_id, identity.username) == (42, "jake")
 
 
-def test_token_carries_sub_username_iat_and_exp_from_the_clock():
+def test_token_carries_sub_username_iat_exp_and_version_from_the_clock():
     codec = TokenCodec(SECRET, ttl_seconds=100, clock=lambda: 1_000_000)
-    claims = jwt.decode(codec.issue(7, "ann"), SECRET, algorithms=["HS256"],
+    claims = jwt.decode(codec.issue(7, "ann", token_version=3), SECRET, algorithms=["HS256"],
                         options={"verify_exp": False})
-    assert claims == {"sub": "7", "username": "ann", "iat": 1_000_000, "exp": 1_000_100}
+    assert claims == {"sub": "7", "username": "ann", "iat": 1_000_000, "exp": 1_000_100,
+                      "ver": 3}
+
+
+def test_a_token_without_a_version_is_version_zero():
+    legacy = jwt.encode({"sub": "7", "username": "ann", "iat": 1, "exp": 2**40}, SECRET,
+                        algorithm="HS256")
+    assert TokenCodec(SECRET).verify(legacy).token_version == 0
 
 
 def test_expired_token_is_rejected():

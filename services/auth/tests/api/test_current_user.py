@@ -97,7 +97,8 @@ def test_a_token_issued_before_a_username_change_keeps_working(
 
 def test_after_a_password_change_only_the_new_password_logs_in(client, register):
     jake = register("jake", "jake@jake.jake", "old-password")
-    assert put_user(client, jake["token"], password="new-password").status_code == 200
+    assert put_user(client, jake["token"], password="new-password",
+                    currentPassword="old-password").status_code == 200
 
     def login(password):
         return client.simulate_post("/api/users/login", json={"user": {

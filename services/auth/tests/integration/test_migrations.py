@@ -42,7 +42,8 @@ def test_upgrade_head_creates_users_and_outbox_owned_by_the_auth_role(
     upgrade(alembic_ini, url)
 
     assert tables_in_auth(url) == {name: "conduit_auth" for name in (
-        "users", "outbox", "outbox_consumers", "outbox_horizon", "alembic_version")}
+        "users", "outbox", "outbox_consumers", "outbox_horizon", "login_failures",
+        "alembic_version")}
 
 
 def test_downgrade_base_removes_everything_but_the_version_table(fresh_database, alembic_ini):

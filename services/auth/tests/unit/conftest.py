@@ -22,6 +22,7 @@ class FakeUserRepository:
         self.saves = 0
         self.stale_checks = False
         self.published: list[tuple[str, dict]] = []
+        self.failures: dict = {}
         self._ids = itertools.count(1)
 
     def get(self, user_id, for_update=False):
@@ -34,6 +35,16 @@ class FakeUserRepository:
         if self.stale_checks:
             return set()
         return self._conflicts(username, email, exclude_id)
+
+    def login_failures(self, user_id, client):
+        return self.failures.get((user_id, client), (0, None))
+
+    def record_login_failure(self, user_id, client, at):
+        count = self.failures.get((user_id, client), (0, None))[0]
+        self.failures[(user_id, client)] = (count + 1, at)
+
+    def clear_login_failures(self, user_id, client):
+        self.failures.pop((user_id, client), None)
 
     def publish(self, event_type, user):
         self.published.append((event_type, events.user_state(user)))

@@ -143,7 +143,8 @@ def test_update_of_the_password_replaces_the_hash(service, users, codec):
     registered = service.register(users, "jake", "jake@jake.jake", "jakejakejake")
     user_id = codec.verify(registered.token).user_id
 
-    service.update(users, user_id, {"password": "a-new-password"})
+    service.update(users, user_id, {"password": "a-new-password",
+                                    "current_password": "jakejakejake"})
 
     assert service.login(users, "jake@jake.jake", "a-new-password").username == "jake"
     with pytest.raises(Unauthorized):
@@ -185,3 +186,23 @@ def test_each_update_publishes_the_state_with_the_next_version(service, users):
     assert [(kind, state["version"], state["username"], state["bio"])
             for kind, state in users.published[1:]] == [
         ("UserChanged", 2, "jake", "hello"), ("UserChanged", 3, "jacob", "hello")]
+
+
+def test_login_backoff_doubles_after_the_free_failures_and_caps(service, users):
+    from conduit_auth.services import FREE_FAILURES, MAX_BACKOFF_SECONDS, backoff_seconds
+
+    assert [backoff_seconds(n) for n in range(FREE_FAILURES + 3)] == (
+        [0] * FREE_FAILURES + [1, 2, 4])
+    assert backoff_seconds(100) == MAX_BACKOFF_SECONDS
+
+
+def test_a_password_change_raises_the_token_version_in_the_new_token(service, users, codec):
+    registered = service.register(users, "jake", "jake@jake.jake", "jakejakejake")
+    user_id = codec.verify(registered.token).user_id
+
+    changed = service.update(users, user_id, {"password": "a-new-password",
+                                              "current_password": "jakejakejake"})
+
+    assert codec.verify(registered.token).token_version == 0
+    assert codec.verify(changed.token).token_version == 1
+    assert users.published[-1][1]["token_version"] == 1
