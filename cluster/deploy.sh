@@ -172,10 +172,22 @@ wait_service() { # service: its Deployment, then its projector's if the manifest
     done
 }
 
+wait_database() { # the single StatefulSet (dev) or the CloudNativePG Cluster (gce)
+    if grep -qx "kind: Cluster" "$rendered"; then
+        log "waiting for the Postgres cluster conduit-db (CloudNativePG)"
+        kubectl --namespace "$namespace" wait cluster/conduit-db --for=condition=Ready \
+            --timeout="${timeout_s}s" ||
+            die "cluster/conduit-db is not ready: is the operator installed" \
+                "(docs/operations.md)? kubectl -n $namespace get cluster,pods"
+    else
+        wait_rollout statefulset/postgres
+    fi
+}
+
 case "$target" in
     all)
         apply
-        wait_rollout statefulset/postgres
+        wait_database
         for svc in "${services[@]}"; do wait_service "$svc"; done
         ;;
     shared)
@@ -185,7 +197,7 @@ case "$target" in
             owned+=("${apps[@]}")
         done
         apply "app notin ($(IFS=,; echo "${owned[*]}"))"
-        wait_rollout statefulset/postgres
+        wait_database
         ;;
     *)
         # The Deployment names hashed config and secrets: they must exist first.

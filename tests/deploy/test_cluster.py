@@ -228,7 +228,8 @@ def test_deploy_renders_images_with_the_pipeline_tag_and_the_secret_values(fake_
     assert images == {f"registry.example.org/x/{s}:1a2b3c" for s in services}
     assert {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"} == {
         *services, "profiles-projector", "articles-projector"}
-    (secret,) = [d for d in docs if d["kind"] == "Secret"]
+    (secret,) = [d for d in docs if d["kind"] == "Secret"
+                 and d["metadata"]["name"].startswith("conduit-secrets-")]
     assert {k: base64.b64decode(v).decode() for k, v in secret["data"].items()} == SECRETS
     assert not (ROOT / "k8s" / "base" / "secrets.env").exists()
 
@@ -239,7 +240,8 @@ def test_deploy_adds_the_fallback_keys_to_the_secret_only_when_set(fake_bin):
     def secret_and_name(**extra):
         result = deploy(env, "-n", **extra)
         assert result.returncode == 0, result.stderr
-        (secret,) = [d for d in yaml.safe_load_all(result.stdout) if d["kind"] == "Secret"]
+        (secret,) = [d for d in yaml.safe_load_all(result.stdout) if d["kind"] == "Secret"
+                     and d["metadata"]["name"].startswith("conduit-secrets-")]
         return ({k: base64.b64decode(v).decode() for k, v in secret["data"].items()},
                 secret["metadata"]["name"])
 
@@ -269,8 +271,10 @@ def test_deploy_shared_and_one_service_split_the_manifest_cleanly(fake_bin, tmp_
     env, log = fake_bin
     assert deploy(env, "shared").returncode == 0
     shared = applied_objects(log, tmp_path / "applied")
-    assert {("StatefulSet", "postgres"), ("Ingress", "conduit"),
+    # gce: the data tier is the CloudNativePG Cluster and its Pooler (dev: a StatefulSet).
+    assert {("Cluster", "conduit-db"), ("Pooler", "conduit-db-pooler-rw"), ("Ingress", "conduit"),
             ("NetworkPolicy", "default-deny"), ("Namespace", "conduit")} <= shared
+    assert "wait cluster/conduit-db --for=condition=Ready" in " ".join(calls(log))
     assert not {o for o in shared if o[0] in ("Deployment", "HorizontalPodAutoscaler")}
     assert not {o for o in shared if o[1].endswith("-projector") and o[0] != "NetworkPolicy"}
     assert ("NetworkPolicy", "articles-projector") in shared
@@ -284,6 +288,8 @@ def test_deploy_shared_and_one_service_split_the_manifest_cleanly(fake_bin, tmp_
     assert {k for k, _ in auth - shared} == {"ServiceAccount", "Deployment", "Service",
                                              "HorizontalPodAutoscaler", "PodDisruptionBudget"}
     assert {k for k, _ in auth & shared} == {"Secret", "ConfigMap"}
+    # The roles' password Secrets of the Cluster go with the shared objects only.
+    assert not {n for k, n in auth if n.startswith("conduit-db-")}
     assert [c.split()[-2] for c in calls(log) if "rollout status" in c] == ["deployment/auth"]
 
 

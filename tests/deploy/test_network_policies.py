@@ -32,6 +32,26 @@ def cluster_pods(rendered):
                         [("http", 80, "TCP")]))
     pods.append(pod("kube-dns", "kube-system", {"k8s-app": "kube-dns"},
                     [("dns", 53, "UDP"), ("dns-tcp", 53, "TCP")]))
+    for cluster in (d for d in rendered if d["kind"] == "Cluster"):
+        # CloudNativePG's instance pods (primary and standbys) and its operator.
+        name = cluster["metadata"]["name"]
+        for index, role in enumerate(("primary", "replica"), start=1):
+            pods.append(pod(f"{name}-{index}", NAMESPACE,
+                            {"cnpg.io/cluster": name, "cnpg.io/podRole": "instance",
+                             "cnpg.io/instanceRole": role},
+                            [("postgresql", 5432, "TCP"), ("status", 8000, "TCP")]))
+        pods.append(pod("cnpg-operator", "cnpg-system",
+                        {"app.kubernetes.io/name": "cloudnative-pg"}, [("webhook", 9443, "TCP")]))
+    for pooler in (d for d in rendered if d["kind"] == "Pooler"):
+        pods.append(pod(pooler["metadata"]["name"], NAMESPACE,
+                        {"cnpg.io/poolerName": pooler["metadata"]["name"],
+                         "cnpg.io/cluster": pooler["spec"]["cluster"]["name"],
+                         "cnpg.io/podRole": "pooler"}, [("pgbouncer", 5432, "TCP")]))
+    if any(d["kind"] == "Cluster" for d in rendered):
+        # What has no pod selector: the Kubernetes API and the backup bucket.
+        pods.append(pod("kube-apiserver", None, {}, [("https", 443, "TCP"),
+                                                     ("https-alt", 6443, "TCP")]))
+        pods.append(pod("storage.googleapis.com", None, {}, [("https", 443, "TCP")]))
     pods.append(pod("stranger", NAMESPACE, {"app": "stranger"}, [("http", 8000, "TCP")]))
     pods.append(pod("outsider", "default", {"app": "outsider"}, [("https", 443, "TCP")]))
     return pods
@@ -52,8 +72,18 @@ def namespace_labels(name):
     return {"kubernetes.io/metadata.name": name}
 
 
+# Address ranges would bypass the pod-level graph; only the data tier's pods may use
+# one, on these ports, for what has no pod selector (the API server, the bucket).
+IPBLOCK_PORTS = {443, 6443}
+DATA_TIER_LABELS = ("cnpg.io/cluster", "cnpg.io/poolerName")
+
+
 def peer_matches(peer, other, policy_namespace):
-    assert "ipBlock" not in peer, "address ranges would bypass the pod-level graph"
+    if "ipBlock" in peer:
+        # Outside the cluster's pods (namespace None) only: an ipBlock never selects pods.
+        return other["namespace"] is None
+    if other["namespace"] is None:
+        return False
     if "namespaceSelector" in peer:
         if not selects(peer["namespaceSelector"], namespace_labels(other["namespace"])):
             return False
@@ -91,13 +121,26 @@ def allowed_by(policies, subject, direction, other, port, target):
     return False
 
 
+def check_ip_blocks(policies):
+    for policy in policies:
+        for rule in policy["spec"].get("egress", []):
+            if any("ipBlock" in peer for peer in rule.get("to", [])):
+                selector = policy["spec"]["podSelector"].get("matchLabels", {})
+                assert set(selector) & set(DATA_TIER_LABELS), policy["metadata"]["name"]
+                assert {p["port"] for p in rule["ports"]} <= IPBLOCK_PORTS, policy
+        for rule in policy["spec"].get("ingress", []):
+            assert not any("ipBlock" in peer for peer in rule.get("from", [])), policy
+
+
 def allowed_edges(rendered):
     policies = [d for d in rendered if d["kind"] == "NetworkPolicy"]
+    check_ip_blocks(policies)
     pods = cluster_pods(rendered)
     edges = set()
     for source in pods:
         for target in pods:
-            if source is target or NAMESPACE not in (source["namespace"], target["namespace"]):
+            if source is target or NAMESPACE not in (source["namespace"], target["namespace"]) \
+                    or source["namespace"] is None:
                 continue  # traffic between outside pods is not ours to police
             for port in target["ports"]:
                 if (allowed_by(policies, source, "Egress", target, port, target)
@@ -110,8 +153,29 @@ def expected_edges(rendered):
     ours = [d["metadata"]["name"] for d in rendered if d["kind"] in ("Deployment", "StatefulSet")]
     edges = {(c, s, 8000, "TCP") for c in CONTROLLERS for s in SERVICES}
     edges |= {(caller, callee, 8000, "TCP") for caller, callee in CALLS}
-    edges |= {(s, "postgres", 5432, "TCP") for s in SERVICES + PROJECTORS}
-    edges |= {(p, "kube-dns", 53, proto) for p in ours + ["stranger"] for proto in ("UDP", "TCP")}
+    clusters = [d["metadata"]["name"] for d in rendered if d["kind"] == "Cluster"]
+    if not clusters:
+        edges |= {(s, "postgres", 5432, "TCP") for s in SERVICES + PROJECTORS}
+        edges |= {(p, "kube-dns", 53, proto) for p in ours + ["stranger"]
+                  for proto in ("UDP", "TCP")}
+        return edges
+    # CloudNativePG: the APIs' requests go through the pooler; migrations, projectors
+    # and the feeds' LISTEN straight to the instances (session state).
+    (cluster,) = clusters
+    instances = (f"{cluster}-1", f"{cluster}-2")
+    (pooler,) = [d["metadata"]["name"] for d in rendered if d["kind"] == "Pooler"]
+    edges |= {(s, pooler, 5432, "TCP") for s in SERVICES}
+    edges |= {(s, i, 5432, "TCP") for s in SERVICES + PROJECTORS + (pooler,) for i in instances}
+    edges |= {(a, b, port, "TCP") for a in instances for b in instances if a != b
+              for port in (5432, 8000)}
+    edges |= {("cnpg-operator", i, port, "TCP") for i in instances for port in (5432, 8000)}
+    edges |= {(p, "kube-apiserver", port, "TCP") for p in instances + (pooler,)
+              for port in (443, 6443)}
+    # The same address-range rule lets the pooler reach the bucket's address too (a
+    # NetworkPolicy cannot tell the two apart; docs/operations.md: Cilium FQDN rules).
+    edges |= {(p, "storage.googleapis.com", 443, "TCP") for p in instances + (pooler,)}
+    edges |= {(p, "kube-dns", 53, proto) for p in ours + list(instances) + [pooler, "stranger"]
+              for proto in ("UDP", "TCP")}
     return edges
 
 

@@ -46,6 +46,8 @@ class StackConfig:
     persistent_pg: bool = True
     # Drop the database on exit (tests on a shared DATABASE_URL server).
     drop_database: bool = False
+    # Archive WAL to run_dir/pg/wal-archive (point-in-time recovery: conduit_dev.backup).
+    wal_archive: bool = False
     root: Path = ROOT
 
     @classmethod
@@ -65,6 +67,7 @@ class StackConfig:
             login_rate=env.get("LOGIN_RATE") or cls.login_rate,
             login_burst=_int(env, "LOGIN_BURST", cls.login_burst),
             cors_regex=env.get("CORS_ALLOWED_ORIGINS_REGEX") or DEFAULT_CORS_REGEX,
+            wal_archive=env.get("CONDUIT_WAL_ARCHIVE", "") not in ("", "0"),
         )
 
     def service_url(self, service: str) -> str:

@@ -60,6 +60,9 @@ def private_cluster(config: StackConfig):
         raise MissingProgram(f"postgres did not start on port {config.pg_port} "
                              f"(PGPORT; see {cluster.log_file}): {ex}") from ex
     try:
+        if config.wal_archive:
+            from conduit_dev.backup import enable_wal_archiving
+            enable_wal_archiving(cluster)
         yield cluster.admin_url
     finally:
         cluster.stop()

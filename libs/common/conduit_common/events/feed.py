@@ -6,6 +6,7 @@ GET /internal/events?consumer=articles&after=<xid>.<id>&limit=500&wait=5
   Asking from `after` also acknowledges it: the consumer has applied up to there.
 """
 import logging
+import os
 import re
 import select
 import threading
@@ -15,6 +16,7 @@ from collections.abc import Callable
 import falcon
 import sqlalchemy
 
+from conduit_common.db import create_db_engine
 from conduit_common.errors import ConduitError, Unprocessable
 from conduit_common.events.model import Position, SnapshotPage
 from conduit_common.events.outbox import Outbox, Retention
@@ -28,6 +30,18 @@ MAX_WAIT_SECONDS = 10.0
 # (see outbox.py); look again this often until it shows or the wait ends.
 RECHECK_SECONDS = 0.002
 MAX_RECHECK_SECONDS = 0.1
+# LISTEN is session state: behind a transaction pooler (PgBouncer, the gce overlay)
+# the notifications would go to whichever server connection ran the LISTEN. When
+# DIRECT_DATABASE_URL names the database without a pooler, the feed keeps a small
+# engine of its own there (per worker: this many connections plus as many overflow).
+FEED_POOL_SIZE = 1
+
+
+def _direct_engine(engine: sqlalchemy.Engine, url: str | None, name: str) -> sqlalchemy.Engine:
+    url = url if url is not None else os.environ.get("DIRECT_DATABASE_URL", "")
+    if not url:
+        return engine
+    return create_db_engine(url, FEED_POOL_SIZE, application_name=f"{name}-feed")
 
 
 class FeedGone(ConduitError):
@@ -58,8 +72,9 @@ class EventFeedResource:
 
     def __init__(self, outbox: Outbox, engine: sqlalchemy.Engine,
                  retention: Retention = Retention(), prune_every_seconds: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, direct_url: str | None = None):
         self._outbox = outbox
+        engine = _direct_engine(engine, direct_url, outbox.schema)
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._retention = retention
         self._prune_every = prune_every_seconds
