@@ -101,12 +101,35 @@ ci_kops_env() {
     fi
 }
 
+# ci_sha256_is FILE SUM: whether FILE's SHA-256 is SUM.
+ci_sha256_is() {
+    [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]
+}
+
+# kops at KOPS_VERSION, verified against KOPS_SHA256 before it ever runs (both pinned
+# in ci/deploy-tools.gitlab-ci.yml). A kops already on PATH is used only if it is
+# that very binary; otherwise the release is downloaded into a private directory
+# that goes first on PATH. A mismatch deletes the download and fails the job.
 ci_install_kops() {
-    command -v kops >/dev/null 2>&1 && return 0
-    ci_require KOPS_VERSION || return 1
-    curl -fsSL -o /usr/local/bin/kops \
-        "https://github.com/kubernetes/kops/releases/download/v$KOPS_VERSION/kops-linux-amd64" &&
-        chmod +x /usr/local/bin/kops
+    local existing dir
+    ci_require KOPS_VERSION KOPS_SHA256 || return 1
+    existing="$(command -v kops 2>/dev/null)" || existing=""
+    if [ -n "$existing" ] && ci_sha256_is "$existing" "$KOPS_SHA256"; then
+        return 0
+    fi
+    dir="$(mktemp -d)" || return 1
+    curl -fsSL -o "$dir/kops" \
+        "https://github.com/kubernetes/kops/releases/download/v$KOPS_VERSION/kops-linux-amd64" ||
+        ci_fail "could not download kops $KOPS_VERSION" || return 1
+    if ! ci_sha256_is "$dir/kops" "$KOPS_SHA256"; then
+        rm -rf "$dir"
+        ci_fail "kops $KOPS_VERSION does not have the SHA-256 KOPS_SHA256 ($KOPS_SHA256):" \
+            "not running it"
+        return 1
+    fi
+    chmod +x "$dir/kops"
+    PATH="$dir:$PATH"
+    export PATH
 }
 
 # Credentials, kops and its variables: enough for cluster/create-or-update.sh.
@@ -118,11 +141,24 @@ ci_cloud_setup() {
     ci_install_kops
 }
 
-# ci_cloud_setup plus a kubeconfig for the cluster and IMAGE_REGISTRY for
-# cluster/deploy.sh.
+# The deploy jobs' access to the cluster: the kubeconfig of the ServiceAccount
+# conduit-deployer (namespace conduit only; k8s/deploy-access), made once by
+# cluster/deploy-kubeconfig.sh and kept in the masked, protected variable
+# KUBE_DEPLOY_CONFIG: base64 of the kubeconfig, or a GitLab File variable (a path).
+# No cloud credentials and no cluster-admin. Also IMAGE_REGISTRY for cluster/deploy.sh.
 ci_cluster_login() {
-    ci_cloud_setup || return 1
-    kops export kubecfg "$K8S_CLUSTER_NAME" --admin || return 1
+    ci_require KUBE_DEPLOY_CONFIG || return 1
+    if [ -f "$KUBE_DEPLOY_CONFIG" ]; then
+        KUBECONFIG="$KUBE_DEPLOY_CONFIG"
+    else
+        KUBECONFIG="$(mktemp)" || return 1
+        printf '%s' "$KUBE_DEPLOY_CONFIG" | base64 -d >"$KUBECONFIG" 2>/dev/null &&
+            grep -q '^kind: Config' "$KUBECONFIG" ||
+            ci_fail "KUBE_DEPLOY_CONFIG is neither a file nor base64 of a kubeconfig" ||
+            return 1
+        chmod 600 "$KUBECONFIG"
+    fi
+    export KUBECONFIG
     IMAGE_REGISTRY="$(ci_image_registry)" || return 1
     export IMAGE_REGISTRY
 }

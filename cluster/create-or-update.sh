@@ -3,7 +3,8 @@
 # line with it, then wait (bounded) until `kops validate cluster` passes.
 #
 # Required: K8S_CLUSTER_NAME (the legacy spelling K8S_CLUSTER_NAEM still works),
-#           KOPS_STATE_STORE, GCP_PROJECT, GCP_ZONE; GCP credentials for kops
+#           KOPS_STATE_STORE, GCP_PROJECT, GCP_ZONE, ADMIN_CIDR (who may reach the API
+#           and SSH: render-kops.sh refuses 0.0.0.0/0); GCP credentials for kops
 #           (GOOGLE_APPLICATION_CREDENTIALS or gcloud's application default).
 # Optional: everything render-kops.sh reads, and
 #   KOPS_SSH_PUBLIC_KEY  path of an SSH public key registered when the cluster is created

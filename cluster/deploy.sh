@@ -19,6 +19,13 @@
 #   CONDUIT_SECRET DB_USER DB_PASSWORD AUTH_DB_PASSWORD PROFILES_DB_PASSWORD
 #   ARTICLES_DB_PASSWORD   the values of the conduit-secrets Secret (required)
 #   CONDUIT_SECRET_FALLBACKS  previous JWT keys, comma-separated (optional; rotation)
+#   CONDUIT_HOST     the public DNS name: the certificate, the Ingress/Gateway host and
+#                    the printed URL (required, except with -n)
+#   ACME_EMAIL       contact address of the ACME account (required for all/shared when
+#                    the overlay issues from ACME, as gce does)
+#   ACME_SERVER      ACME directory URL (default Let's Encrypt production; staging:
+#                    https://acme-staging-v02.api.letsencrypt.org/directory)
+#   TLS_ISSUER       acme (the overlay's default on gce) or selfsigned (no public DNS yet)
 #   ROLLOUT_TIMEOUT  seconds to wait for each rollout (default 300)
 #   ADDRESS_TIMEOUT  seconds to wait for the public address (default 180)
 #   AUTO_ROLLBACK=1  undo a service's rollout when it does not finish in time
@@ -40,6 +47,9 @@ optional_secret_keys=(CONDUIT_SECRET_FALLBACKS)
 log() { echo "deploy: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 usage() { sed -n '3,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+# The placeholder host of k8s/components/tls and gateway-api, replaced by CONDUIT_HOST.
+placeholder_host=conduit.example.com
+lets_encrypt=https://acme-v02.api.letsencrypt.org/directory
 
 overlay=gce gateway_api=0 dry_run=0
 while getopts "o:gnh" opt; do
@@ -64,6 +74,25 @@ for key in "${secret_keys[@]}"; do
     [ -n "${!key:-}" ] || missing+=("$key")
 done
 [ "${#missing[@]}" -eq 0 ] || die "secret variables not set: ${missing[*]}"
+case "${TLS_ISSUER:-acme}" in
+    acme | selfsigned) ;;
+    *) die "TLS_ISSUER must be acme or selfsigned, not '$TLS_ISSUER'" ;;
+esac
+host="${CONDUIT_HOST:-}"
+if [ -z "$host" ]; then
+    [ "$dry_run" = 1 ] || die "CONDUIT_HOST is not set: the public DNS name to serve" \
+        "(and to issue the certificate for)"
+    log "CONDUIT_HOST is not set: the manifest keeps the placeholder $placeholder_host"
+    host="$placeholder_host"
+fi
+[[ "$host" =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$ ]] ||
+    die "CONDUIT_HOST '$host' is not a lower-case DNS name (e.g. api.example.com)"
+acme_server="${ACME_SERVER:-$lets_encrypt}"
+[[ "$acme_server" =~ ^https://[^[:space:]\"]+$ ]] || die "ACME_SERVER must be an https:// URL"
+if [ -n "${ACME_EMAIL:-}" ]; then
+    [[ "$ACME_EMAIL" =~ ^[^[:space:]@\"]+@[^[:space:]@\"]+\.[^[:space:]@\"]+$ ]] ||
+        die "ACME_EMAIL '$ACME_EMAIL' is not an e-mail address"
+fi
 timeout_s="${ROLLOUT_TIMEOUT:-300}"
 address_timeout_s="${ADDRESS_TIMEOUT:-180}"
 
@@ -71,6 +100,9 @@ address_timeout_s="${ADDRESS_TIMEOUT:-180}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp -R "$root/k8s" "$root/db" "$work/"
+# The public host, wherever the manifests name it (certificate, Ingress, Gateway).
+grep -rlF --include='*.yaml' "$placeholder_host" "$work/k8s" |
+    while read -r file; do sed -i "s/conduit\.example\.com/$host/g" "$file"; done
 (
     umask 077
     for key in "${secret_keys[@]}" "${optional_secret_keys[@]}"; do
@@ -95,9 +127,22 @@ mkdir "$work/deploy"
     echo "kind: Kustomization"
     echo "resources:"
     echo "  - ../k8s/overlays/$overlay"
-    if [ "$gateway_api" = 1 ]; then
+    if [ "$gateway_api" = 1 ] || [ "${TLS_ISSUER:-}" = selfsigned ]; then
         echo "components:"
-        echo "  - ../k8s/components/gateway-api"
+    fi
+    # After the overlay's tls component (a second one would find nothing to delete).
+    if [ "${TLS_ISSUER:-}" = selfsigned ] &&
+        ! grep -q 'components/tls-selfsigned' "$root/k8s/overlays/$overlay/kustomization.yaml"; then
+        echo "  - ../k8s/components/tls-selfsigned"
+    fi
+    [ "$gateway_api" = 0 ] || echo "  - ../k8s/components/gateway-api"
+    # The ACME account of the ClusterIssuer (no match when the issuer is self-signed).
+    echo "patches:"
+    echo "  - target: {group: cert-manager.io, kind: ClusterIssuer, name: conduit-acme}"
+    echo "    patch: |-"
+    echo "      - {op: replace, path: /spec/acme/server, value: \"$acme_server\"}"
+    if [ -n "${ACME_EMAIL:-}" ]; then
+        echo "      - {op: replace, path: /spec/acme/email, value: \"$ACME_EMAIL\"}"
     fi
     if [ -n "${IMAGE_TAG:-}" ] || [ -n "${IMAGE_REGISTRY:-}" ]; then
         echo "images:"
@@ -114,6 +159,13 @@ kubectl kustomize "$work/deploy" > "$rendered"
 if [ "$dry_run" = 1 ]; then
     cat "$rendered"
     exit 0
+fi
+# The ClusterIssuer goes out with the shared objects: it needs a real contact address.
+if [ "$target" = all ] || [ "$target" = shared ]; then
+    if grep -qx "kind: ClusterIssuer" "$rendered" && grep -q "name: conduit-acme$" "$rendered" &&
+        [ -z "${ACME_EMAIL:-}" ]; then
+        die "ACME_EMAIL is not set: the ACME account's contact address (or TLS_ISSUER=selfsigned)"
+    fi
 fi
 
 # The Deployments of the rendered manifest, one name a line.
@@ -157,9 +209,11 @@ print_address() {
     if [ -z "$address" ]; then
         log "WARNING: the $kind has no address after ${address_timeout_s}s;" \
             "is its controller installed (docs/operations.md)?"
+        echo "Conduit will be served at https://$host/flask/api once $host points at the $kind"
         return 0
     fi
-    echo "Conduit is served at http://$address/flask/api"
+    echo "Conduit is served at https://$host/flask/api"
+    echo "(the $kind's address is $address: point $host at it; plain HTTP redirects to HTTPS)"
 }
 
 wait_service() { # service: its Deployment, then its projector's if the manifest has one

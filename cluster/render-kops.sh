@@ -8,9 +8,10 @@
 #   With --require (create-or-update.sh), an unset required variable is an error.
 #
 # Required: K8S_CLUSTER_NAME (legacy spelling K8S_CLUSTER_NAEM is accepted),
-#           KOPS_STATE_STORE (gs://bucket), GCP_PROJECT, GCP_ZONE (e.g. europe-west1-b)
+#           KOPS_STATE_STORE (gs://bucket), GCP_PROJECT, GCP_ZONE (e.g. europe-west1-b),
+#           ADMIN_CIDR (the one IPv4 range that may reach the Kubernetes API and SSH,
+#           e.g. 198.51.100.0/24; never 0.0.0.0/0)
 # Optional: GCP_REGION (default: derived from GCP_ZONE), KUBERNETES_VERSION (1.32.4),
-#           ADMIN_CIDR (who may reach the API and SSH; 0.0.0.0/0),
 #           CONTROL_PLANE_MACHINE_TYPE (e2-standard-2), NODE_MACHINE_TYPE (e2-standard-2),
 #           NODE_MIN_SIZE (2), NODE_MAX_SIZE (4)
 set -euo pipefail
@@ -35,9 +36,10 @@ declare -A example=(
     [KOPS_STATE_STORE]=gs://conduit-kops-state
     [GCP_PROJECT]=conduit-example
     [GCP_ZONE]=europe-west1-b
+    [ADMIN_CIDR]=198.51.100.0/24
 )
 missing=()
-for var in K8S_CLUSTER_NAME KOPS_STATE_STORE GCP_PROJECT GCP_ZONE; do
+for var in K8S_CLUSTER_NAME KOPS_STATE_STORE GCP_PROJECT GCP_ZONE ADMIN_CIDR; do
     [ -n "${!var:-}" ] && continue
     if [ "$require" = 1 ]; then
         missing+=("$var")
@@ -51,7 +53,6 @@ done
 KOPS_STATE_STORE="${KOPS_STATE_STORE%/}"
 GCP_REGION="${GCP_REGION:-${GCP_ZONE%-*}}"
 KUBERNETES_VERSION="${KUBERNETES_VERSION:-1.32.4}"
-ADMIN_CIDR="${ADMIN_CIDR:-0.0.0.0/0}"
 CONTROL_PLANE_MACHINE_TYPE="${CONTROL_PLANE_MACHINE_TYPE:-e2-standard-2}"
 NODE_MACHINE_TYPE="${NODE_MACHINE_TYPE:-e2-standard-2}"
 NODE_MIN_SIZE="${NODE_MIN_SIZE:-2}"
@@ -64,6 +65,12 @@ NODE_MAX_SIZE="${NODE_MAX_SIZE:-4}"
     die "KOPS_STATE_STORE '$KOPS_STATE_STORE' is not a gs:// bucket URL"
 [[ "$GCP_ZONE" =~ ^[a-z]+-[a-z]+[0-9]+-[a-z]$ ]] ||
     die "GCP_ZONE '$GCP_ZONE' does not look like a zone (e.g. europe-west1-b)"
+[[ "$ADMIN_CIDR" =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}/([0-9]|[12][0-9]|3[0-2])$ ]] ||
+    die "ADMIN_CIDR '$ADMIN_CIDR' is not one IPv4 range (e.g. 198.51.100.0/24: the" \
+        "addresses allowed to reach the Kubernetes API and SSH)"
+[[ "$ADMIN_CIDR" != */0 ]] ||
+    die "ADMIN_CIDR $ADMIN_CIDR would open the Kubernetes API and SSH to the whole" \
+        "internet: name the range of your office, VPN or CI runners"
 [[ "$NODE_MIN_SIZE" =~ ^[0-9]+$ && "$NODE_MAX_SIZE" =~ ^[0-9]+$ ]] ||
     die "NODE_MIN_SIZE and NODE_MAX_SIZE must be whole numbers"
 [ "$NODE_MIN_SIZE" -le "$NODE_MAX_SIZE" ] || die "NODE_MIN_SIZE is larger than NODE_MAX_SIZE"

@@ -41,6 +41,11 @@ t=$SECONDS
 step "images built in $((SECONDS - t))s"
 echo "build_seconds=$((SECONDS - t))" >"$reports/timings.txt"
 
+# The Postman suite and tests/e2e (schemathesis included) register many users from
+# one address within minutes: this stack only gets registration limits that allow
+# it, as tests/e2e/conftest.py gives its own stack (docs/security.md, "Rate limits").
+export REGISTER_RATE="${REGISTER_RATE:-300r/m}" REGISTER_BURST="${REGISTER_BURST:-100}"
+
 step "starting the stack"
 t=$SECONDS
 "${compose[@]}" up --detach

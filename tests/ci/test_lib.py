@@ -1,11 +1,13 @@
 """ci/lib.sh, the shell helpers of the jobs, run under sh with fake tools on PATH."""
 import base64
+import hashlib
 import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 LIB = Path(__file__).resolve().parents[2] / "ci" / "lib.sh"
 FAKE_TOOL = """#!/bin/sh
@@ -148,11 +150,81 @@ def test_gcp_credentials_accept_a_file_json_or_base64(fakes, form):
     assert json.loads(result.stdout) == KEY
 
 
-def test_cluster_login_exports_kubeconfig_and_registry(fakes):
-    result = sh('ci_cluster_login && echo "$IMAGE_REGISTRY"', fakes,
-                GCP_CREDENTIAL_FILE=json.dumps(KEY), K8S_CLUSTER_NAEM="c.k8s.local",
-                KOPS_STATE_STORE="gs://state", DOCKER_REGISTRY_USER="conduit")
+KUBECONFIG_TEXT = "apiVersion: v1\nkind: Config\nusers:\n  - name: conduit-deployer\n"
+
+
+@pytest.mark.parametrize("form", ["file", "base64"])
+def test_cluster_login_uses_the_deployer_kubeconfig_not_cloud_admin(fakes, form):
+    if form == "file":
+        path = fakes / "kubeconfig"
+        path.write_text(KUBECONFIG_TEXT)
+        value = str(path)
+    else:
+        value = base64.b64encode(KUBECONFIG_TEXT.encode()).decode()
+    result = sh('ci_cluster_login && echo "$IMAGE_REGISTRY" && cat "$KUBECONFIG"', fakes,
+                KUBE_DEPLOY_CONFIG=value, DOCKER_REGISTRY_USER="conduit")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "docker.io/conduit"
-    assert "activate-service-account" in logged(fakes, "gcloud.args")
-    assert logged(fakes, "kops.args").split() == ["export", "kubecfg", "c.k8s.local", "--admin"]
+    registry, kubeconfig = result.stdout.split("\n", 1)
+    assert registry == "docker.io/conduit"
+    assert kubeconfig == KUBECONFIG_TEXT
+    # No cloud credentials, no kops, no `kops export kubecfg --admin`.
+    assert logged(fakes, "kops.args") == "" and logged(fakes, "gcloud.args") == ""
+
+
+def test_cluster_login_names_a_missing_or_broken_kubeconfig(fakes):
+    missing = sh("ci_cluster_login", fakes, DOCKER_REGISTRY_USER="conduit")
+    assert missing.returncode != 0 and "KUBE_DEPLOY_CONFIG is not set" in missing.stderr
+    broken = sh("ci_cluster_login", fakes, KUBE_DEPLOY_CONFIG="bm90IGEga3ViZWNvbmZpZw==",
+                DOCKER_REGISTRY_USER="conduit")
+    assert broken.returncode != 0 and "KUBE_DEPLOY_CONFIG" in broken.stderr
+
+
+FAKE_CURL = """#!/bin/sh
+# Writes $FAKE_DOWNLOAD to the -o file, as if it had been downloaded.
+while [ $# -gt 0 ]; do
+    [ "$1" = -o ] && printf '%s' "$FAKE_DOWNLOAD" > "$2"
+    shift
+done
+"""
+
+
+def kops_install(fakes, content, expected, with_image_kops=False):
+    (fakes / "bin" / "curl").write_text(FAKE_CURL)
+    (fakes / "bin" / "curl").chmod(0o755)
+    if not with_image_kops:
+        (fakes / "bin" / "kops").unlink()
+    sha = hashlib.sha256(expected.encode()).hexdigest()
+    return sh('ci_install_kops && command -v kops && cat "$(command -v kops)"', fakes,
+              KOPS_VERSION="1.31.0", KOPS_SHA256=sha, FAKE_DOWNLOAD=content)
+
+
+def test_kops_is_installed_only_when_its_sha256_matches(fakes):
+    good = kops_install(fakes, "the real kops", "the real kops")
+    assert good.returncode == 0, good.stderr
+    path, content = good.stdout.split("\n", 1)
+    assert content == "the real kops" and not path.startswith(str(fakes / "bin"))
+
+
+def test_kops_with_another_checksum_is_refused_and_removed(fakes):
+    bad = kops_install(fakes, "a tampered kops", "the real kops")
+    assert bad.returncode != 0
+    assert "does not have the SHA-256 KOPS_SHA256" in bad.stderr
+    assert "a tampered kops" not in bad.stdout
+
+
+def test_a_kops_already_on_path_is_used_only_if_it_is_the_pinned_one(fakes):
+    image_kops = (fakes / "bin" / "kops").read_text()
+    same = kops_install(fakes, "downloaded", image_kops, with_image_kops=True)
+    assert same.returncode == 0 and same.stdout.startswith(str(fakes / "bin" / "kops"))
+    other = kops_install(fakes, "downloaded", "downloaded", with_image_kops=True)
+    assert other.returncode == 0, other.stderr
+    assert other.stdout.split("\n", 1)[1] == "downloaded"
+
+
+def test_kops_version_and_checksum_are_pinned_together_in_one_place():
+    tools = yaml.safe_load((LIB.parent / "deploy-tools.gitlab-ci.yml").read_text())
+    variables = tools[".deploy-tools"]["variables"]
+    assert variables["KOPS_VERSION"]
+    assert len(variables["KOPS_SHA256"]) == 64 and int(variables["KOPS_SHA256"], 16) >= 0
+    ci_files = [LIB.parents[1] / ".gitlab-ci.yml", *LIB.parent.glob("*.yml")]
+    assert sum("KOPS_SHA256:" in f.read_text() for f in ci_files) == 1

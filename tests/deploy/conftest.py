@@ -123,5 +123,6 @@ def routes():
 def clean_env():
     """The environment without the variables the cluster scripts read."""
     names = ("K8S_CLUSTER_NAME", "K8S_CLUSTER_NAEM", "KOPS_STATE_STORE", "GCP_PROJECT",
-             "GCP_ZONE", "GCP_REGION", "IMAGE_TAG", "IMAGE_REGISTRY")
+             "GCP_ZONE", "GCP_REGION", "IMAGE_TAG", "IMAGE_REGISTRY", "ADMIN_CIDR",
+             "CONDUIT_HOST", "ACME_EMAIL", "ACME_SERVER", "TLS_ISSUER")
     return {k: v for k, v in os.environ.items() if k not in names}

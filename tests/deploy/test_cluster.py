@@ -21,7 +21,10 @@ SECRETS = {"CONDUIT_SECRET": "jwt-key", "DB_USER": "postgres", "DB_PASSWORD": "a
            "AUTH_DB_PASSWORD": "auth-pw", "PROFILES_DB_PASSWORD": "profiles-pw",
            "ARTICLES_DB_PASSWORD": "articles-pw"}
 CLUSTER_VARS = {"K8S_CLUSTER_NAME": "demo.k8s.local", "KOPS_STATE_STORE": "gs://demo-state/",
-                "GCP_PROJECT": "demo-project", "GCP_ZONE": "us-central1-a"}
+                "GCP_PROJECT": "demo-project", "GCP_ZONE": "us-central1-a",
+                "ADMIN_CIDR": "198.51.100.0/24"}
+# What every real deploy needs besides the secrets: the public host and the ACME account.
+TLS_VARS = {"CONDUIT_HOST": "api.conduit.test", "ACME_EMAIL": "ops@conduit.test"}
 
 
 def run(args, env, **kwargs):
@@ -213,7 +216,7 @@ def applied_objects(log, applied):
 
 
 def deploy(env, *args, **extra):
-    return run([CLUSTER / "deploy.sh", *args], {**env, **SECRETS, **extra})
+    return run([CLUSTER / "deploy.sh", *args], {**env, **SECRETS, **TLS_VARS, **extra})
 
 
 def test_deploy_renders_images_with_the_pipeline_tag_and_the_secret_values(fake_bin):
@@ -264,7 +267,8 @@ def test_deploy_all_applies_everything_and_prints_the_address(fake_bin, tmp_path
     assert sorted(waited) == ["deployment/articles", "deployment/articles-projector",
                               "deployment/auth", "deployment/profiles",
                               "deployment/profiles-projector", "statefulset/postgres"]
-    assert "http://203.0.113.7/flask/api" in result.stdout
+    assert "https://api.conduit.test/flask/api" in result.stdout
+    assert "203.0.113.7" in result.stdout
 
 
 def test_deploy_shared_and_one_service_split_the_manifest_cleanly(fake_bin, tmp_path):

@@ -116,6 +116,8 @@ def gateway_matches(docs):
     matches = []
     for route in (d for d in docs if d["kind"] == "HTTPRoute"):
         assert {p["name"] for p in route["spec"]["parentRefs"]} <= gateways
+        if {p.get("sectionName") for p in route["spec"]["parentRefs"]} == {"http"}:
+            continue  # plain HTTP only redirects (test_tls.py)
         for rule in route["spec"]["rules"]:
             rewrites = [f["urlRewrite"]["path"] for f in rule.get("filters", [])
                         if f["type"] == "URLRewrite"]
@@ -163,7 +165,8 @@ def test_prefix_rewrites_only_go_with_prefix_matches(docs, gateway_target):
             assert rewrite["type"] != "ReplacePrefixMatch" or kind == "PathPrefix"
 
 
-def test_gateway_listens_for_http_on_an_nginx_gateway_class(docs, gateway_target):
+def test_gateway_listens_for_https_and_http_on_an_nginx_gateway_class(docs, gateway_target):
     (gateway,) = [d for d in docs(gateway_target) if d["kind"] == "Gateway"]
     assert gateway["spec"]["gatewayClassName"] == "nginx"
-    assert {(ln["protocol"], ln["port"]) for ln in gateway["spec"]["listeners"]} == {("HTTP", 80)}
+    assert {(ln["name"], ln["protocol"], ln["port"]) for ln in gateway["spec"]["listeners"]} == {
+        ("http", "HTTP", 80), ("https", "HTTPS", 443)}

@@ -26,7 +26,7 @@ from conduit_dev.config import DEFAULT_PORTS, StackConfig  # noqa: E402
 def pytest_configure(config):
     config.addinivalue_line("markers", "postman: the official RealWorld suite via newman")
     config.addinivalue_line("markers", "exhausts_login_limit: runs last (uses up the login "
-                                       "rate limit of its client address)")
+                                       "and registration rate limits of its client address)")
     config.addinivalue_line("markers", "fuzz: generated requests from docs/openapi.yml")
 
 
@@ -65,7 +65,10 @@ def _local_config(run_dir: Path) -> StackConfig:
         persistent_pg=False, drop_database=bool(admin_url), web_concurrency=2,
         # Ten Postman runs in a row log in from one address within about a minute;
         # test_rate_limit adapts to the burst, so it still reaches the 429.
-        login_rate="60r/m", login_burst=30)
+        login_rate="60r/m", login_burst=30,
+        # Registrations too: the Postman runs, every test's users and schemathesis's
+        # generated POST /users all come from 127.0.0.1.
+        register_rate="300r/m", register_burst=100)
 
 
 @pytest.fixture(scope="session")

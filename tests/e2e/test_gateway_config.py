@@ -71,3 +71,23 @@ def test_rendered_configuration_passes_nginx_t(run_dir: Path):
 def test_rendering_refuses_a_missing_variable():
     with pytest.raises(KeyError, match="LOGIN_RATE"):
         gateway.render("rate=${LOGIN_RATE}; $request_id", {})
+
+
+def test_make_run_listens_on_loopback_unless_gateway_bind_says_otherwise():
+    config = StackConfig.from_env({})
+    assert config.gateway_bind == "127.0.0.1"
+    assert gateway.template_variables(config)["GATEWAY_BIND"] == "127.0.0.1"
+    wide = StackConfig.from_env({"GATEWAY_BIND": "0.0.0.0"})
+    assert gateway.template_variables(wide)["GATEWAY_BIND"] == "0.0.0.0"
+    assert wide.gateway_url.startswith("http://127.0.0.1:")
+    assert re.search(r"^\s*listen \$\{GATEWAY_BIND\}:\$\{GATEWAY_PORT\};",
+                     routes.TEMPLATE_FILE.read_text(), re.MULTILINE)
+
+
+def test_login_and_registration_limits_come_from_the_environment():
+    config = StackConfig.from_env({"REGISTER_RATE": "7r/m", "REGISTER_BURST": "3"})
+    variables = gateway.template_variables(config)
+    assert (variables["REGISTER_RATE"], variables["REGISTER_BURST"]) == ("7r/m", "3")
+    assert (variables["LOGIN_RATE"], variables["LOGIN_BURST"]) == ("10r/m", "10")
+    defaults = gateway.template_variables(StackConfig.from_env({}))
+    assert (defaults["REGISTER_RATE"], defaults["REGISTER_BURST"]) == ("5r/m", "5")

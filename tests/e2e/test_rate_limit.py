@@ -1,4 +1,5 @@
-"""POST /flask/api/users/login is rate limited per client address; nothing else is."""
+"""POST /flask/api/users/login and POST /flask/api/users (registration) are rate limited
+per client address, each with its own limit; nothing else is."""
 import http.client
 import json
 from urllib.parse import urlsplit
@@ -9,18 +10,28 @@ pytestmark = pytest.mark.exhausts_login_limit
 TOO_MANY = {"errors": {"body": ["too many requests, try again later"]}}
 
 
-def _login(stack, source: str | None) -> tuple[int, bytes]:
+def _post(stack, source: str | None, path: str, user: dict) -> tuple[int, bytes]:
     url = urlsplit(stack.api_url)
     connection = http.client.HTTPConnection(
         url.hostname, url.port, timeout=15, source_address=(source, 0) if source else None)
-    body = json.dumps({"user": {"email": "nobody@example.com", "password": "wrong-password"}})
     try:
-        connection.request("POST", url.path + "/users/login", body=body,
+        connection.request("POST", url.path + path, body=json.dumps({"user": user}),
                            headers={"Content-Type": "application/json"})
         resp = connection.getresponse()
         return resp.status, resp.read()
     finally:
         connection.close()
+
+
+def _login(stack, source: str | None) -> tuple[int, bytes]:
+    return _post(stack, source, "/users/login",
+                 {"email": "nobody@example.com", "password": "wrong-password"})
+
+
+def _register(stack, source: str | None) -> tuple[int, bytes]:
+    """An invalid registration (no fields): counted by the gateway like any other, but
+    auth answers 422 without hashing a password."""
+    return _post(stack, source, "/users", {})
 
 
 def _source(stack) -> str | None:
@@ -57,3 +68,28 @@ def test_other_routes_are_not_limited(stack, api):
         _login(stack, _source(stack))
     for _ in range(30):
         assert api.request("GET", "/tags").status_code == 200
+
+
+def _register_until_limited(stack, source: str | None) -> list[int]:
+    attempts = stack.config.register_burst + 40 if stack.local else 400
+    statuses = []
+    for _ in range(attempts):
+        status, body = _register(stack, source)
+        statuses.append(status)
+        if status == 429:
+            assert json.loads(body) == TOO_MANY
+            break
+    return statuses
+
+
+def test_repeated_registrations_from_one_address_get_429_in_the_error_shape(stack):
+    statuses = _register_until_limited(stack, "127.0.0.5" if stack.local else None)
+    assert statuses[0] == 422
+    assert statuses[-1] == 429, statuses
+
+
+def test_registration_and_login_limits_are_separate_and_per_address(local_stack):
+    assert _register_until_limited(local_stack, "127.0.0.6")[-1] == 429
+    # The same address may still log in, and another one may still register.
+    assert _login(local_stack, "127.0.0.6")[0] == 401
+    assert _register(local_stack, "127.0.0.7")[0] == 422

@@ -10,6 +10,8 @@ SERVICES = ("auth", "profiles", "articles")
 # The services that keep read models, each with a projector process.
 CONSUMERS = ("profiles", "articles")
 DEFAULT_PORTS = {"gateway": 8080, "auth": 8001, "profiles": 8002, "articles": 8003,
+                 # each service's internal API and /metrics (never routed by the gateway)
+                 "auth_internal": 8101, "profiles_internal": 8102, "articles_internal": 8103,
                  "profiles_projector": 8012, "articles_projector": 8013}
 # Browser front ends on this machine, any port.
 DEFAULT_CORS_REGEX = r"^https?://(localhost|127\.0\.0\.1)(:[0-9]+)?$"
@@ -41,6 +43,11 @@ class StackConfig:
     log_level: str = "INFO"
     login_rate: str = "10r/m"
     login_burst: int = 10
+    # Registration (POST /users) per client address; each one costs an argon2 hash.
+    register_rate: str = "5r/m"
+    register_burst: int = 5
+    # The address nginx listens on: loopback unless GATEWAY_BIND says otherwise.
+    gateway_bind: str = "127.0.0.1"
     cors_regex: str = DEFAULT_CORS_REGEX
     # Keep the private cluster's data in run_dir/pg (make run) or a temp dir (tests).
     persistent_pg: bool = True
@@ -66,6 +73,9 @@ class StackConfig:
             log_level=env.get("LOG_LEVEL") or "INFO",
             login_rate=env.get("LOGIN_RATE") or cls.login_rate,
             login_burst=_int(env, "LOGIN_BURST", cls.login_burst),
+            register_rate=env.get("REGISTER_RATE") or cls.register_rate,
+            register_burst=_int(env, "REGISTER_BURST", cls.register_burst),
+            gateway_bind=env.get("GATEWAY_BIND") or cls.gateway_bind,
             cors_regex=env.get("CORS_ALLOWED_ORIGINS_REGEX") or DEFAULT_CORS_REGEX,
             wal_archive=env.get("CONDUIT_WAL_ARCHIVE", "") not in ("", "0"),
         )
@@ -73,9 +83,16 @@ class StackConfig:
     def service_url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
+    def internal_url(self, service: str) -> str:
+        """The service's internal port: event feeds, snapshots, /metrics."""
+        return f"http://127.0.0.1:{self.ports[f'{service}_internal']}"
+
     @property
     def gateway_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports['gateway']}"
+        host = self.gateway_bind
+        if host in ("0.0.0.0", "*", "[::]"):
+            host = "127.0.0.1"
+        return f"http://{host}:{self.ports['gateway']}"
 
     @property
     def api_url(self) -> str:

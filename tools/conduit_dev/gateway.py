@@ -16,10 +16,13 @@ _VARIABLE = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 def template_variables(config: StackConfig) -> dict[str, str]:
     variables = {upstream_variable(svc): f"127.0.0.1:{config.ports[svc]}" for svc in SERVICES}
     variables.update({
+        "GATEWAY_BIND": config.gateway_bind,
         "GATEWAY_PORT": str(config.ports["gateway"]),
         "CORS_ALLOWED_ORIGINS_REGEX": config.cors_regex,
         "LOGIN_RATE": config.login_rate,
         "LOGIN_BURST": str(config.login_burst),
+        "REGISTER_RATE": config.register_rate,
+        "REGISTER_BURST": str(config.register_burst),
     })
     return variables
 

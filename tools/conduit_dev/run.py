@@ -42,7 +42,7 @@ def _run_under_honcho(config: StackConfig, specs: list[stack.ProcessSpec]) -> in
     for spec in specs:
         manager.add_process(spec.name, spec.shell_command, env={**os.environ, **spec.env},
                             cwd=str(config.root))
-    public_url = f"http://localhost:{config.ports['gateway']}/flask/api"
+    public_url = config.api_url
     stopped = threading.Event()
     threading.Thread(target=_announce_when_ready, args=(manager, specs, public_url, stopped),
                      daemon=True).start()

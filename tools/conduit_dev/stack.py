@@ -46,10 +46,9 @@ def service_spec(config: StackConfig, service: str, database_url: str, secret: s
     env = {
         "CONDUIT_SECRET": secret,
         "DATABASE_URL": database_url,
-        "AUTH_SERVICE_URL": config.service_url("auth"),
-        "PROFILES_SERVICE_URL": config.service_url("profiles"),
         "HOST": "127.0.0.1",
         "PORT": str(config.ports[service]),
+        "INTERNAL_PORT": str(config.ports[f"{service}_internal"]),
         "WEB_CONCURRENCY": str(config.web_concurrency),
         "LOG_LEVEL": config.log_level,
         "PYTHONUNBUFFERED": "1",
@@ -64,8 +63,8 @@ def projector_spec(config: StackConfig, service: str, database_url: str) -> Proc
     port = config.ports[f"{service}_projector"]
     env = {
         "DATABASE_URL": database_url,
-        "AUTH_SERVICE_URL": config.service_url("auth"),
-        "PROFILES_SERVICE_URL": config.service_url("profiles"),
+        "AUTH_SERVICE_URL": config.internal_url("auth"),
+        "PROFILES_SERVICE_URL": config.internal_url("profiles"),
         "HOST": "127.0.0.1",
         "PROJECTOR_PORT": str(port),
         "LOG_LEVEL": config.log_level,

@@ -11,6 +11,8 @@ from conduit_common.health import HealthResource, ReadinessResource
 from conduit_common.limits import BodyLimitMiddleware
 from conduit_common.logs import RequestIdMiddleware, configure_logging
 from conduit_common.media import install_media_handlers
+from conduit_common.metrics import MetricsMiddleware, MetricsResource, instrument_pool
+from conduit_common.ports import PortSplitMiddleware
 from conduit_common.revocation import TokenVersions
 from conduit_common.settings import CommonSettings
 from conduit_common.text import NulGuardMiddleware
@@ -21,18 +23,23 @@ def create_service_app(service: str, settings: CommonSettings, engine: sqlalchem
                        codec: TokenCodec | None = None, *,
                        after_commit: Callable[[dict], None] | None = None,
                        ready: Callable[[sqlalchemy.Connection], bool] | None = None,
-                       token_versions: TokenVersions | None = None) -> falcon.App:
+                       token_versions: TokenVersions | None = None,
+                       scrape_metrics: Callable[[], str] | None = None) -> falcon.App:
     """A configured app; the service adds its routes to it.
 
     `after_commit` runs after each committed write (owners: read-your-writes);
     `ready` is an extra readiness condition (consumers: projections caught up);
-    `token_versions` refuses revoked tokens (see revocation.py).
+    `token_versions` refuses revoked tokens (see revocation.py); `scrape_metrics`
+    adds samples computed at scrape time to /metrics (owners: the outbox).
     """
     configure_logging(service, settings.log_level)
     codec = codec or TokenCodec(settings.secret, settings.jwt_ttl_seconds,
                                 fallbacks=settings.secret_fallbacks)
+    instrument_pool(engine, service)
     app = falcon.App(middleware=[
         RequestIdMiddleware(),
+        PortSplitMiddleware(settings.internal_port),
+        MetricsMiddleware(service),
         BodyLimitMiddleware(settings.max_body_bytes),
         NulGuardMiddleware(),
         AuthMiddleware(codec, token_versions),
@@ -44,4 +51,5 @@ def create_service_app(service: str, settings: CommonSettings, engine: sqlalchem
     install_error_handlers(app)
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadinessResource(engine, ready))
+    app.add_route("/metrics", MetricsResource(scrape_metrics))
     return app

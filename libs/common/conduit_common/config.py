@@ -36,6 +36,10 @@ class Env:
             raise ConfigError(f"environment variable {name} must be at least {minimum}")
         return value
 
+    def optional_int(self, name: str, minimum=None) -> "int | None":
+        """An integer if the variable is set, else None."""
+        return self.int(name, minimum=minimum) if self.str(name, "") else None
+
     def float(self, name: str, default: float) -> float:
         raw = self.str(name, str(default))
         try:

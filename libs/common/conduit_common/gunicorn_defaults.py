@@ -7,8 +7,22 @@ Apps are built per worker (no preload_app): engines, pools and HTTP sessions mus
 not be shared across a fork.
 """
 import os
+import shutil
+import tempfile
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+_host = os.environ.get("HOST", "0.0.0.0")
+# The public port (gateway traffic) and, when INTERNAL_PORT is set, the internal one
+# (internal API and /metrics; see conduit_common.ports).
+bind = [f"{_host}:{os.environ.get('PORT', '8000')}"]
+if os.environ.get("INTERNAL_PORT"):
+    bind.append(f"{_host}:{os.environ['INTERNAL_PORT']}")
+
+# prometheus-client's multiprocess mode: every worker writes its samples under this
+# directory (fresh per start, so a restart does not add old counts) and /metrics sums
+# them. Set here, in the master, before any worker imports prometheus_client.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="conduit-metrics-")
+
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
@@ -22,3 +36,13 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 worker_tmp_dir = os.environ.get("GUNICORN_TMP_DIR", "/tmp")
 control_socket_disable = True  # one fixed path per user would collide between services
+
+
+def child_exit(server, worker):
+    """A dead worker's live gauges (in-flight, pool in use) stop counting."""
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    shutil.rmtree(os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""), ignore_errors=True)

@@ -19,6 +19,8 @@ class CommonSettings:
     secret_fallbacks: tuple[str, ...] = ()
     # Owners: how long a write's response waits for consumers to apply its events.
     consistency_wait_seconds: float = 0.25
+    # The port of the internal API and /metrics (None: one port serves everything).
+    internal_port: int | None = None
 
     @classmethod
     def common_from_env(cls, env: Env) -> dict:
@@ -32,6 +34,7 @@ class CommonSettings:
             "db_pool_size": env.int("DB_POOL_SIZE", 5, minimum=1),
             "secret_fallbacks": env.secret_list("CONDUIT_SECRET_FALLBACKS"),
             "consistency_wait_seconds": env.float("CONSISTENCY_WAIT_SECONDS", 0.25),
+            "internal_port": env.optional_int("INTERNAL_PORT", minimum=1),
         }
 
     @classmethod

@@ -12,7 +12,7 @@ from conduit_auth.services import AccountService
 from conduit_common.app import create_service_app
 from conduit_common.db import create_db_engine
 from conduit_common.events.feed import EventFeedResource
-from conduit_common.events.outbox import read_your_writes
+from conduit_common.events.outbox import outbox_metrics, read_your_writes
 from conduit_common.revocation import TokenVersions
 from conduit_common.tokens import TokenCodec
 
@@ -35,7 +35,8 @@ def create_app(settings: AuthSettings | None = None, *,
         SERVICE, settings, engine, codec,
         after_commit=read_your_writes(events.outbox, engine, settings.consistency_wait_seconds),
         # auth owns the version: every check asks the table, so revocation is immediate.
-        token_versions=TokenVersions(User.__table__, ttl=0))
+        token_versions=TokenVersions(User.__table__, ttl=0),
+        scrape_metrics=outbox_metrics(events.outbox, engine))
     users = UsersResource(service)
     app.add_route("/api/users", users)
     app.add_route("/api/users/login", users, suffix="login")

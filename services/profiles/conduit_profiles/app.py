@@ -5,7 +5,7 @@ import sqlalchemy
 from conduit_common.app import create_service_app
 from conduit_common.db import create_db_engine
 from conduit_common.events.feed import EventFeedResource
-from conduit_common.events.outbox import read_your_writes
+from conduit_common.events.outbox import outbox_metrics, read_your_writes
 from conduit_common.events.projector import PositionStore
 from conduit_common.revocation import READ_MODEL_TTL_SECONDS, TokenVersions
 
@@ -29,7 +29,8 @@ def create_app(settings: ProfilesSettings | None = None, *,
         SERVICE, settings, engine,
         after_commit=read_your_writes(events.outbox, engine, settings.consistency_wait_seconds),
         ready=lambda connection: positions.all_caught_up(connection, PROJECTIONS),
-        token_versions=TokenVersions(USERS, ttl=READ_MODEL_TTL_SECONDS))
+        token_versions=TokenVersions(USERS, ttl=READ_MODEL_TTL_SECONDS),
+        scrape_metrics=outbox_metrics(events.outbox, engine))
     profile = ProfileResource()
     app.add_route("/api/profiles/{username}", profile)
     app.add_route("/api/profiles/{username}/follow", profile, suffix="follow")

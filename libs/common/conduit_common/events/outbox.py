@@ -229,3 +229,50 @@ def read_your_writes(outbox: Outbox, engine: sqlalchemy.Engine, timeout: float):
                 log.warning("consumers of %s did not apply %s within %.2f s",
                             outbox.channel, max(positions), timeout)
     return wait_for_consumers
+
+
+class OutboxCollector:
+    """Scrape-time gauges of an owner's outbox (a prometheus-client collector).
+
+    conduit_outbox_events: events kept; per consumer, conduit_outbox_consumer_lag_seconds
+    (age of the oldest event it has not acknowledged, 0 when it is up to date) and
+    conduit_outbox_consumer_last_seen_seconds (since it last asked).
+    """
+
+    def __init__(self, outbox: Outbox, engine: sqlalchemy.Engine):
+        self._outbox = outbox
+        self._engine = engine
+        schema = outbox.schema
+        self._consumers = text(
+            "SELECT c.name, extract(epoch FROM now() - c.acknowledged_at) AS last_seen, "
+            "  coalesce((SELECT extract(epoch FROM now() - o.created_at) "
+            f"  FROM {schema}.outbox o "
+            "   WHERE (o.xid, o.id) > (CAST(CAST(c.xid AS text) AS xid8), c.id) "
+            "   ORDER BY o.xid, o.id LIMIT 1), 0) AS lag "
+            f"FROM {schema}.outbox_consumers c")
+        self._count = text(f"SELECT count(*) FROM {schema}.outbox")
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+        kept = GaugeMetricFamily("conduit_outbox_events", "Events in the outbox",
+                                 labels=["owner"])
+        lag = GaugeMetricFamily("conduit_outbox_consumer_lag_seconds",
+                                "Age of the oldest event a consumer has not acknowledged",
+                                labels=["owner", "consumer"])
+        seen = GaugeMetricFamily("conduit_outbox_consumer_last_seen_seconds",
+                                 "Seconds since the consumer last asked for events",
+                                 labels=["owner", "consumer"])
+        with self._engine.connect() as connection:
+            kept.add_metric([self._outbox.schema], connection.execute(self._count).scalar_one())
+            for row in connection.execute(self._consumers):
+                lag.add_metric([self._outbox.schema, row.name], float(row.lag))
+                seen.add_metric([self._outbox.schema, row.name], float(row.last_seen))
+        yield from (kept, lag, seen)
+
+
+def outbox_metrics(outbox: Outbox, engine: sqlalchemy.Engine):
+    """The `scrape_metrics` hook of an owner's app: the outbox gauges as text."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    registry = CollectorRegistry()
+    registry.register(OutboxCollector(outbox, engine))
+    return lambda: generate_latest(registry).decode()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy
+from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import (BigInteger, Boolean, Column, DateTime, MetaData, Table, Text, func,
                         select, text)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,6 +32,21 @@ from conduit_common.events.model import Event, Position
 from conduit_common.events.transport import EventSource, SnapshotRequired
 
 log = logging.getLogger("conduit.projector")
+
+# Exported on the projector's /metrics (runner.py).
+APPLIED = Counter("conduit_projector_events_applied_total", "Events applied to a projection",
+                  ["projection"])
+LAG = Histogram("conduit_projector_lag_seconds", "From the owner's write to applied here",
+                ["projection"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+POSITION = Gauge("conduit_projector_position_event_id",
+                 "Owner's event id of the last applied event", ["projection"])
+CAUGHT_UP = Gauge("conduit_projector_caught_up", "1 once the projection reached its owner",
+                  ["projection"])
+REBUILDS = Counter("conduit_projector_rebuilds_total", "Rebuilds from a snapshot",
+                   ["projection"])
+FAILURES = Counter("conduit_projector_failures_total",
+                   "Loop errors (owner or database unreachable ...), retried with backoff",
+                   ["projection"])
 
 
 def projection_positions_table(metadata: MetaData) -> Table:
@@ -100,13 +116,16 @@ def lock_key(service: str, source: str) -> int:
 class LagWindow:
     """The last few thousand lags (owner's write -> applied here), in milliseconds."""
 
-    def __init__(self, size: int = 5000):
+    def __init__(self, projection: str = "", size: int = 5000):
         self._lags: deque[float] = deque(maxlen=size)
+        self._histogram = LAG.labels(projection)
 
     def record(self, events: list[Event], now: datetime) -> None:
         for event in events:
             if event.time is not None:
-                self._lags.append((now - event.time).total_seconds() * 1000)
+                seconds = (now - event.time).total_seconds()
+                self._lags.append(seconds * 1000)
+                self._histogram.observe(seconds)
 
     def percentile(self, fraction: float) -> float | None:
         if not self._lags:
@@ -126,7 +145,7 @@ class Projector:
                  snapshot_page: int = 1000, wait_seconds: float = 5.0):
         self.projection = projection
         self.source = source
-        self.lags = LagWindow()
+        self.lags = LagWindow(projection.name)
         self.heartbeat = time.monotonic()
         self.state = "starting"
         self._engine = engine
@@ -159,6 +178,9 @@ class Projector:
                 self.projection.apply(session, batch.events)
                 self._positions.save(session, self.projection.name, batch.position, caught_up)
             self.lags.record(batch.events, datetime.now(timezone.utc))
+            APPLIED.labels(self.projection.name).inc(len(batch.events))
+            POSITION.labels(self.projection.name).set(batch.position.id)
+        CAUGHT_UP.labels(self.projection.name).set(1 if caught_up else 0)
         self.state = "following" if caught_up else "catching up"
         return len(batch.events)
 
@@ -166,6 +188,8 @@ class Projector:
         """Empty the projection, load the owner's snapshot, then follow from its position."""
         self.state = "rebuilding"
         name = self.projection.name
+        REBUILDS.labels(name).inc()
+        CAUGHT_UP.labels(name).set(0)
         log.info("%s: loading a snapshot", name)
         with self._sessions.session() as session:
             self._positions.forget(session, name)
@@ -208,6 +232,7 @@ class Projector:
                         self._resign(lock_connection)
             except Exception as ex:  # noqa: BLE001 - a projector outlives its dependencies
                 self.state = "retrying"
+                FAILURES.labels(self.projection.name).inc()
                 log.warning("%s: %s; retrying in %.1f s", self.projection.name, ex, backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)

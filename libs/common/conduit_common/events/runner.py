@@ -7,6 +7,8 @@ answers on PROJECTOR_PORT:
   /healthz  every projector thread has made progress (or waited) recently
   /readyz   every projection has caught up with its owner (503 until then)
   /status   JSON: state, position lag percentiles per projection (bench, operators)
+  /metrics  Prometheus: conduit_projector_* (events applied, lag, position, caught up,
+            rebuilds, failures)
 """
 import logging
 import os
@@ -25,6 +27,7 @@ from conduit_common.events.transport import HttpEventSource
 from conduit_common.http import InternalClient
 from conduit_common.logs import configure_logging
 from conduit_common.media import install_media_handlers
+from conduit_common.metrics import MetricsResource
 
 log = logging.getLogger("conduit.projector")
 
@@ -77,6 +80,7 @@ def health_app(projectors: list[Projector], positions: PositionStore, engine) ->
     app.add_route("/healthz", health)
     app.add_route("/readyz", health, suffix="ready")
     app.add_route("/status", health, suffix="status")
+    app.add_route("/metrics", MetricsResource())
     return app
 
 

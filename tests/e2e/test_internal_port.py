@@ -1,0 +1,36 @@
+"""Each service's internal API and metrics live on a port of their own, never routed."""
+import requests
+
+
+def get(url):
+    return requests.get(url, params={"consumer": "e2e-probe"}, timeout=5)
+
+
+def test_the_internal_api_is_404_on_the_public_port_and_through_the_gateway(local_stack, api):
+    config = local_stack.config
+    for service in ("auth", "profiles"):
+        assert get(f"{config.service_url(service)}/internal/events").status_code == 404
+        assert get(f"{config.internal_url(service)}/internal/events").status_code == 200
+    assert api.request("GET", "/internal/events").status_code == 404
+
+
+def test_public_routes_are_404_on_the_internal_port(local_stack):
+    assert requests.get(f"{local_stack.config.internal_url('articles')}/api/tags",
+                        timeout=5).status_code == 404
+
+
+def test_metrics_count_requests_by_route_and_show_the_outbox_and_the_projector(
+        local_stack, api):
+    user = api.register("metrics")
+    api.request("GET", f"/profiles/{user.username}")
+    config = local_stack.config
+
+    profiles = requests.get(f"{config.internal_url('profiles')}/metrics", timeout=5).text
+    auth = requests.get(f"{config.internal_url('auth')}/metrics", timeout=5).text
+    projector = requests.get(
+        f"http://127.0.0.1:{config.ports['profiles_projector']}/metrics", timeout=5).text
+
+    assert 'route="/api/profiles/{username}"' in profiles
+    assert 'conduit_outbox_consumer_lag_seconds{consumer="profiles",owner="auth"}' in auth
+    assert 'conduit_projector_events_applied_total{projection="auth-users"}' in projector
+    assert requests.get(f"{config.service_url('auth')}/metrics", timeout=5).status_code == 404
