@@ -87,10 +87,6 @@ class StackConfig:
         """The service's internal port: event feeds, snapshots, /metrics."""
         return f"http://127.0.0.1:{self.ports[f'{service}_internal']}"
 
-    def internal_url(self, service: str) -> str:
-        """The service's internal port: event feeds, snapshots, /metrics."""
-        return f"http://127.0.0.1:{self.ports[f'{service}_internal']}"
-
     @property
     def gateway_url(self) -> str:
         host = self.gateway_bind
