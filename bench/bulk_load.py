@@ -27,6 +27,7 @@ import json
 import random
 import secrets
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -397,6 +398,45 @@ def wait_caught_up(connections: dict, timeout: float, log=print, interval: float
         time.sleep(interval)
 
 
+class CatchUpWatch(threading.Thread):
+    """Times, per owner, how long after its load committed every consumer had applied
+    the owner's newest event (on connections of its own, polling every `interval`)."""
+
+    def __init__(self, urls: dict[str, str], interval: float = 0.5):
+        super().__init__(daemon=True)
+        self._urls = urls
+        self._interval = interval
+        self._pending: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._halt = threading.Event()
+        self.seconds: dict[str, float] = {}
+
+    def expect(self, owner: str) -> None:
+        """`owner`'s load has just committed."""
+        with self._lock:
+            self._pending[owner] = time.monotonic()
+
+    def run(self) -> None:
+        connections = {owner: connect(self._urls[owner]) for owner in ("auth", "profiles")}
+        try:
+            while not self._halt.is_set():
+                with self._lock:
+                    pending = dict(self._pending)
+                for owner, committed in pending.items():
+                    if not behind(connections[owner], owner):
+                        self.seconds[owner] = time.monotonic() - committed
+                        with self._lock:
+                            del self._pending[owner]
+                self._halt.wait(self._interval)
+        finally:
+            for connection in connections.values():
+                connection.close()
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=10)
+
+
 # -------------------------------------------------------------------------------- main
 
 def connect(url: str):
@@ -420,6 +460,8 @@ def bulk_load(urls: dict[str, str], sizes: Sizes, *, seed: int = 20261129,
     rng = random.Random(seed)
     loaded = Loaded(run_id=run_id, sizes=asdict(sizes))
     connections = {service: connect(url) for service, url in urls.items()}
+    watch = CatchUpWatch(urls)
+    watch.start()
     try:
         now = datetime.now(timezone.utc).replace(microsecond=0)
         newest = now - timedelta(minutes=1)
@@ -430,6 +472,7 @@ def bulk_load(urls: dict[str, str], sizes: Sizes, *, seed: int = 20261129,
         loaded.timings["argon2 hash (once)"] = time.monotonic() - t0
         t0 = time.monotonic()
         first, last = load_auth(connections["auth"], run_id, sizes, hashed, now)
+        watch.expect("auth")
         loaded.user_ids = (first, last)
         loaded.timings["auth: users + UserRegistered events"] = time.monotonic() - t0
         log(f"  auth: {sizes.users} users (ids {first}..{last}) + events "
@@ -442,6 +485,7 @@ def bulk_load(urls: dict[str, str], sizes: Sizes, *, seed: int = 20261129,
 
         t0 = time.monotonic()
         load_profiles(connections["profiles"], first, follows, last, now)
+        watch.expect("profiles")
         loaded.timings["profiles: follows + FollowAdded events"] = time.monotonic() - t0
         log(f"  profiles: {len(follows)} follows + events in "
             f"{loaded.timings['profiles: follows + FollowAdded events']:.1f} s", flush=True)
@@ -468,9 +512,19 @@ def bulk_load(urls: dict[str, str], sizes: Sizes, *, seed: int = 20261129,
             loaded.timings["catch-up after the load"] = wait_caught_up(
                 connections, catch_up_timeout, log)
             loaded.timings["load + catch-up"] = time.monotonic() - t_start
+            watch.stop()
+            for owner, seconds in watch.seconds.items():
+                events = "UserRegistered" if owner == "auth" else "FollowAdded"
+                loaded.timings[f"{owner}'s {events} events applied by every consumer, "
+                               "after their commit"] = seconds
+            # The projectors' tables grew by as much: statistics as autovacuum would leave.
+            loaded.timings["vacuum analyze projections"] = (
+                vacuum(connections["profiles"], ["profiles.users"], log)
+                + vacuum(connections["articles"], ["articles.users", "articles.follows"], log))
         loaded.counts = counts(connections)
         describe_heavy_users(loaded, connections["articles"], follows, favorites)
     finally:
+        watch.stop()
         for connection in connections.values():
             connection.close()
     return loaded

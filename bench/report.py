@@ -80,15 +80,18 @@ def section(run: dict) -> str:
                "ratios within a run rather than absolute values across runs.")
     out += ["", "### Setup", ""]
     out.append(f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} RAM, Linux "
-               f"{m['kernel']}; everything (Postgres, 3 services, nginx, wrk) on this machine, "
-               "loopback only.")
+               f"{m['kernel']}; everything (Postgres, 3 services, 2 projectors, nginx, wrk; "
+               "the peers when loaded) on this machine, loopback only.")
     out.append(f"- Software: Python {m['python']}, {m['versions']}; nginx {m['nginx']}; "
                f"{m['postgres']}; {m['wrk']}.")
     s = run["settings"]
     out.append(f"- Stack started by the `make run` launcher (`{s['launcher']}`): "
                f"WEB_CONCURRENCY={s['workers']} per service, gunicorn `{s['worker_class']}` "
                f"workers with {s['threads']} threads (observed threads per worker: "
-               f"{s['observed_threads']}).")
+               f"{s['observed_threads']})" + (
+                   f"; the gateway's login and registration rate limits raised "
+                   f"({s['gateway_limits']}) so that the seeding is not refused."
+                   if s.get("gateway_limits") else "."))
     out.append(f"- Load: wrk, {s['connections']} connections, {s['wrk_threads']} threads, "
                f"{s['seconds']} s per endpoint after a {s['warmup']} s warm-up, through the "
                "gateway at `/flask/api`.")
@@ -210,11 +213,11 @@ def scale_section(run: dict) -> list[str]:
         "is log-uniform (Zipf-like), authors, followees and favoriters are power-law, so "
         "every endpoint below is aimed at its heaviest case.")
     out.append("")
-    steps = [(k, v) for k, v in t.items() if not k.startswith("articles: ") or k ==
-             "articles: all owned data"]
     out.append("| step | seconds |")
     out.append("|---|---:|")
-    for name, seconds in steps:
+    for name, seconds in t.items():
+        if name.startswith("articles: ") and name != "articles: all owned data":
+            name = "&nbsp;&nbsp;of which " + name   # the steps inside articles' transaction
         out.append(f"| {name} | {seconds:.1f} |")
     out.append("")
     out.append(
@@ -229,13 +232,24 @@ def scale_section(run: dict) -> list[str]:
     out += ["", f"Small vs large data set, same endpoints (target: large p99 <= {target:g}x "
             "small p99, no 5xx):", ""]
     out.append("| endpoint | large-set request | small req/s | large req/s | small p99 ms "
-               "| large p99 ms | large / small p99 | large 5xx | large CPU ms/req | met |")
+               "| large p99 ms | large / small p99 | large 5xx | CPU ms/req small -> large "
+               "| met |")
     out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    small_cpu = {row["name"]: row.get("cpu_ms_per_request") for row in run["results"]}
+    small_share = {row["name"]: sum(row["cpu"].values()) for row in run["results"]}
     for row in sc["rows"]:
+        before = row.get("small_cpu_ms", small_cpu.get(row["name"]))
         out.append(f"| {row['name']} | `{row['request']}` | {row['small_rps']:.0f} | "
                    f"{row['large_rps']:.0f} | {row['small_p99']:.1f} | {row['large_p99']:.1f} "
-                   f"| {row['ratio']:.2f} | {row['large_5xx']} | {row['large_cpu_ms']:.1f} | "
-                   f"{'yes' if row['met'] else '**no**'} |")
+                   f"| {row['ratio']:.2f} | {row['large_5xx']} | {_ms(before)} -> "
+                   f"{row['large_cpu_ms']:.1f} | {'yes' if row['met'] else '**no**'} |")
+    shares = [(row["name"], row.get("small_share", small_share.get(row["name"])),
+               row.get("large_share")) for row in sc["rows"]]
+    if all(large is not None for _, _, large in shares):
+        out += ["", "Share of the machine the stack used during each run (small -> large); "
+                "what it did not use went to other work on the machine: "
+                + ", ".join(f"{name} {100 * small:.0f} -> {100 * large:.0f} %"
+                            for name, small, large in shares) + "."]
     return out
 
 
@@ -250,24 +264,26 @@ def lag_section(run: dict) -> list[str]:
         f"`POST`/`DELETE /profiles/{{u}}/follow` + `PUT /user` (`bench/lua/social.lua`, "
         f"another user) at the same time, {lag['connections_each']} connections each. Lag = "
         "the owner's outbox insert -> the batch applied in the consumer, as each projector's "
-        "`/status` reports it over its last 5,000 events (the samples before the mix are "
-        "the seeding's events; their count is given).")
+        "`/status` reports it over its last 5,000 events. `/status` keeps no history beyond "
+        "that window, so the seeding's events (registrations and follows through the API, "
+        "read before the mix) stay in it: both are given.")
     out += ["", "| load | req/s | p50 ms | p99 ms | non-2xx | 5xx |",
             "|---|---:|---:|---:|---:|---:|"]
     for r in lag["results"]:
         out.append(f"| {r['name']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
                    f"{r['non_2xx']} | {r['5xx']} |")
-    out += ["", f"| projector | projection (source) | samples before / after | lag p50 ms "
-            f"| lag p99 ms | lag max ms | p99 <= {target} ms |",
-            "|---|---|---:|---:|---:|---:|---|"]
+    out += ["", "| projector | projection (source) | seeding only: samples, p50 / p99 ms | "
+            f"seeding + mix: samples | lag p50 ms | lag p99 ms | lag max ms | "
+            f"p99 <= {target} ms |", "|---|---|---:|---:|---:|---:|---:|---|"]
     for service, projections in lag["after"].items():
         before = {p["name"]: p for p in lag["before"].get(service, [])}
         for p in projections:
             lag_ms = p.get("lag_ms") or {}
-            prior = (before.get(p["name"], {}).get("lag_ms") or {}).get("samples")
+            prior = before.get(p["name"], {}).get("lag_ms") or {}
             p99 = lag_ms.get("p99")
             met = "?" if p99 is None else ("yes" if p99 <= target else "**no**")
-            out.append(f"| {service} | {p['name']} ({p['source']}) | {prior} / "
+            out.append(f"| {service} | {p['name']} ({p['source']}) | {prior.get('samples')}, "
+                       f"{_ms(prior.get('p50'))} / {_ms(prior.get('p99'))} | "
                        f"{lag_ms.get('samples')} | {_ms(lag_ms.get('p50'))} | {_ms(p99)} | "
                        f"{_ms(lag_ms.get('max'))} | {met} |")
     return out
@@ -289,6 +305,9 @@ def peers_section(run: dict) -> list[str]:
         "the Flask peer's favorite logic is wrong (`favorited=` does not filter; "
         "favorite/unfavorite answers 500s), and both peers skip parts of the spec "
         "(e.g. Flask counts only the page).")
+    out.append("")
+    out.append("The peers' databases are not reset by the bench: each run adds its seed "
+               "(20 users, 200 articles, ...) to what earlier runs left there.")
     errors = {n: p["error"] for n, p in pe["peers"].items() if p.get("error")}
     for name, error in errors.items():
         out += ["", f"The {name} peer could not be seeded: `{error}`."]
@@ -319,3 +338,20 @@ def write_section(text: str, path: Path = BENCHMARKS) -> None:
     else:
         updated = current.rstrip() + "\n\n" + text
     path.write_text(updated.rstrip() + "\n")
+
+
+def main(argv: list[str]) -> int:
+    """Rewrite the section from a saved run (reports/bench/bench-*.json), e.g. after
+    editing bench/analysis.md, without loading the stack again."""
+    import json
+    if len(argv) != 1:
+        print("usage: python bench/report.py reports/bench/bench-<stamp>.json")
+        return 2
+    write_section(section(json.loads(Path(argv[0]).read_text())))
+    print(f"wrote the '{HEADING}' section of {BENCHMARKS}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main(sys.argv[1:]))

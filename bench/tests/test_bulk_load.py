@@ -193,3 +193,23 @@ def test_wait_caught_up(database):
     other.commit()
     assert bulk_load.wait_caught_up(connections, 5, interval=0.05) < 5
     other.close()
+
+
+def test_catch_up_watch_times_each_owner(database):
+    url, connection = database
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE auth.outbox_consumers SET id = id - 1 WHERE name = 'articles'")
+    connection.commit()
+    watch = bulk_load.CatchUpWatch({"auth": url, "profiles": url}, interval=0.02)
+    watch.start()
+    watch.expect("auth")
+    watch.expect("profiles")   # its consumer is at the head already
+    import time
+    time.sleep(0.3)
+    assert "profiles" in watch.seconds and "auth" not in watch.seconds
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE auth.outbox_consumers SET id = id + 1 WHERE name = 'articles'")
+    connection.commit()
+    time.sleep(0.3)
+    watch.stop()
+    assert 0.3 <= watch.seconds["auth"] < 2
