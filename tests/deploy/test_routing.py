@@ -45,7 +45,8 @@ def test_samples_cover_every_route_and_some_paths_that_must_not_match(routes):
     routed = {expected_route(routes, p)[0] for p in samples if expected_route(routes, p)}
     assert routed == {"auth", "profiles", "articles"}
     assert "/flask/api/usersX" in samples and expected_route(routes, "/flask/api/usersX") is None
-    assert expected_route(routes, "/flask/api/user/x") is None
+    assert expected_route(routes, "/flask/api/userx") is None   # prefixX never matches
+    assert expected_route(routes, "/flask/api/user/logout") == ("auth", "/api/user/logout")
 
 
 # --- ingress-nginx ---------------------------------------------------------------

@@ -4,6 +4,8 @@ Owners publish events in the write's transaction and answer only once the live
 consumers have applied them (bounded by CONSISTENCY_WAIT_SECONDS), so each check
 below follows its write immediately.
 """
+import time
+
 import pytest
 
 # Each case is repeated: one lucky ordering must not pass the test.
@@ -71,3 +73,38 @@ def test_a_bio_change_shows_on_the_authors_articles_at_once(api, round_):
 
     assert single["article"]["author"]["bio"] == f"bio {round_}"
     assert listed["articles"][0]["author"]["bio"] == f"bio {round_}"
+
+
+def eventually_unauthorized(api, method, path, token, seconds=3.0):
+    """profiles and articles trust a looked-up token version for up to 1 s."""
+    deadline = time.monotonic() + seconds
+    while True:
+        status = api.request(method, path, token).status_code
+        if status == 401 or time.monotonic() > deadline:
+            return status == 401
+        time.sleep(0.1)
+
+
+def test_a_password_change_revokes_older_tokens_in_every_service(api):
+    user = api.register("revoke")
+    old_token = user.token
+    changed = api.request("PUT", "/user", old_token, json={"user": {
+        "password": "a-brand-new-password", "currentPassword": user.password}})
+    new_token = changed.json()["user"]["token"]
+
+    assert changed.status_code == 200
+    assert api.request("GET", "/user", old_token).status_code == 401      # auth: at once
+    assert eventually_unauthorized(api, "GET", "/articles/feed", old_token)
+    assert eventually_unauthorized(api, "POST", f"/profiles/{user.username}/follow", old_token)
+    assert api.request("GET", "/articles/feed", new_token).status_code == 200
+    assert api.request("GET", "/user", new_token).status_code == 200
+
+
+def test_logout_ends_every_session_of_the_user(api):
+    user = api.register("logout")
+
+    result = api.request("POST", "/user/logout", user.token)
+
+    assert result.status_code == 204
+    assert api.request("GET", "/user", user.token).status_code == 401
+    assert eventually_unauthorized(api, "GET", "/articles/feed", user.token)

@@ -20,7 +20,7 @@ GATEWAY_ROUTES = ROOT / "gateway" / "routes.yml"
 SERVICES = ("auth", "profiles", "articles")
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 # Routes every service has that clients never see (the gateway does not route them).
-NOT_PUBLIC = re.compile(r"^/(healthz|readyz|internal(/.*)?)$")
+NOT_PUBLIC = re.compile(r"^/(healthz|readyz|metrics|internal(/.*)?)$")
 FAKE_ENV = {
     "CONDUIT_SECRET": "openapi-route-test-secret-0123456789",
     "DATABASE_URL": "postgresql+psycopg2://nobody:nothing@127.0.0.1:9/conduit",
