@@ -29,7 +29,7 @@ MAX_WAIT_SECONDS = 10.0
 # After a NOTIFY the event may still be hidden behind an older running transaction
 # (see outbox.py); look again this often until it shows or the wait ends.
 RECHECK_SECONDS = 0.002
-MAX_RECHECK_SECONDS = 0.1
+MAX_RECHECK_SECONDS = 0.01
 # LISTEN is session state: behind a transaction pooler (PgBouncer, the gce overlay)
 # the notifications would go to whichever server connection ran the LISTEN. When
 # DIRECT_DATABASE_URL names the database without a pooler, the feed keeps a small

@@ -155,14 +155,18 @@ class Projector:
         self._batch = batch_size
         self._snapshot_page = snapshot_page
         self._wait = wait_seconds
+        self._tracked: Tracked | None = None   # None: read it from the database
 
     # One step at a time (tests drive these directly)
 
     def step(self) -> int:
         """Apply the next batch (or rebuild when needed); the number of events applied."""
         self.heartbeat = time.monotonic()
-        with self._sessions.session() as session:
-            tracked = self._positions.get(session, self.projection.name)
+        if self._tracked is None:
+            # Read once, then kept here: while it holds the lock, only this loop moves it.
+            with self._sessions.session() as session:
+                self._tracked = self._positions.get(session, self.projection.name)
+        tracked = self._tracked
         if tracked is None:
             self.rebuild()
             return 0
@@ -177,6 +181,7 @@ class Projector:
             with self._sessions.session() as session:
                 self.projection.apply(session, batch.events)
                 self._positions.save(session, self.projection.name, batch.position, caught_up)
+            self._tracked = Tracked(batch.position, caught_up)
             self.lags.record(batch.events, datetime.now(timezone.utc))
             APPLIED.labels(self.projection.name).inc(len(batch.events))
             POSITION.labels(self.projection.name).set(batch.position.id)
@@ -187,6 +192,7 @@ class Projector:
     def rebuild(self) -> None:
         """Empty the projection, load the owner's snapshot, then follow from its position."""
         self.state = "rebuilding"
+        self._tracked = None
         name = self.projection.name
         REBUILDS.labels(name).inc()
         CAUGHT_UP.labels(name).set(0)
@@ -207,6 +213,7 @@ class Projector:
             cursor = page.next
         with self._sessions.session() as session:
             self._positions.save(session, name, start, caught_up=False)
+        self._tracked = Tracked(start, caught_up=False)
         log.info("%s: snapshot of %d rows loaded at %s; replaying from there", name, rows, start)
 
     # The loop
@@ -223,6 +230,7 @@ class Projector:
                         stop.wait(standby_seconds)
                         continue
                     try:
+                        self._tracked = None   # a new leader reads the stored position
                         log.info("%s: projecting from %s", self.projection.name,
                                  self.source.name)
                         while not stop.is_set():
