@@ -9,7 +9,7 @@ from conduit_common.db import SessionManager
 from conduit_common.errors import install_error_handlers
 from conduit_common.health import HealthResource, ReadinessResource
 from conduit_common.limits import BodyLimitMiddleware
-from conduit_common.logs import RequestIdMiddleware, configure_logging
+from conduit_common.logs import RequestIdMiddleware, SecurityHeadersMiddleware, configure_logging
 from conduit_common.media import install_media_handlers
 from conduit_common.metrics import MetricsMiddleware, MetricsResource, instrument_pool
 from conduit_common.ports import PortSplitMiddleware
@@ -38,6 +38,7 @@ def create_service_app(service: str, settings: CommonSettings, engine: sqlalchem
     instrument_pool(engine, service)
     app = falcon.App(middleware=[
         RequestIdMiddleware(),
+        SecurityHeadersMiddleware(),
         PortSplitMiddleware(settings.internal_port),
         MetricsMiddleware(service),
         BodyLimitMiddleware(settings.max_body_bytes),

@@ -26,6 +26,8 @@ def create_db_engine(url: str, pool_size: int = 5, application_name: str = "cond
         max_overflow=pool_size,
         pool_timeout=5,              # waiting longer for a connection is worse than a 5xx
         pool_recycle=1800,
+        # Errors and logs never show bound values (password hashes, emails, bodies).
+        hide_parameters=True,
         connect_args={"connect_timeout": 5, "application_name": application_name},
     )
 

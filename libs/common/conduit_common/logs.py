@@ -15,6 +15,9 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _STANDARD_RECORD_KEYS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 access_log = logging.getLogger("conduit.access")
+# Query values under these names never reach a log line.
+_SENSITIVE_QUERY_KEYS = frozenset({"token", "access_token", "password", "secret", "key",
+                                   "signature", "code"})
 # Probes hit these every few seconds; at INFO they would drown the real traffic.
 _QUIET_PATHS = frozenset({"/healthz", "/readyz"})
 
@@ -67,6 +70,28 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level)
 
 
+def loggable_uri(req) -> str:
+    """The path and query, with the values of sensitive query keys redacted."""
+    if not req.query_string:
+        return req.path
+    parts = []
+    for pair in req.query_string.split("&"):
+        name, sep, _ = pair.partition("=")
+        redact = sep and name.lower() in _SENSITIVE_QUERY_KEYS
+        parts.append(f"{name}=[redacted]" if redact else pair)
+    return f"{req.path}?{'&'.join(parts)}"
+
+
+class SecurityHeadersMiddleware:
+    """nosniff on every answer; no-store where a resource says it carries secrets
+    (`no_store = True`: tokens, the current user)."""
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        resp.set_header("X-Content-Type-Options", "nosniff")
+        if getattr(resource, "no_store", False):
+            resp.set_header("Cache-Control", "no-store")
+
+
 class RequestIdMiddleware:
     """Take X-Request-ID from the caller (or make one), echo it, log the request."""
 
@@ -84,7 +109,7 @@ class RequestIdMiddleware:
             level = logging.DEBUG if req.path in _QUIET_PATHS else logging.INFO
             fields = {"method": req.method, "path": req.path, "status": resp.status_code,
                       "duration_ms": round((time.perf_counter() - started) * 1000, 2)}
-            access_log.log(level, "%s %s %s", req.method, req.relative_uri, resp.status_code,
+            access_log.log(level, "%s %s %s", req.method, loggable_uri(req), resp.status_code,
                            extra=fields)
         token = getattr(req.context, "request_id_token", None)
         if token is not None:

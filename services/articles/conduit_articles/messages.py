@@ -6,6 +6,7 @@ NOT_YOUR_COMMENT = "only the author may delete this comment"
 CANT_BE_BLANK = "can't be blank"
 MUST_BE_STRING = "must be a string"
 MUST_BE_LIST = "must be a list of strings"
+TAG_CONTROL_CHARACTERS = "must not contain control characters"
 TOO_LONG = "is too long (maximum is {max} characters)"
 SLUG_UNAVAILABLE = "could not be turned into a unique slug, try another title"
 # Shown while the users read model lacks an author (the projector is behind).

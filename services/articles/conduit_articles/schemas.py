@@ -1,4 +1,6 @@
 """Input of every responder, validated at the edge; errors become 422 with field keys."""
+import unicodedata
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from conduit_articles import messages
@@ -31,9 +33,16 @@ def _text(required: bool, max_length: int | None = None) -> fields.String:
         "invalid": messages.MUST_BE_STRING})
 
 
+def _printable(tag: str) -> None:
+    """Tags are labels shown in lists and URLs: no control characters (tabs, newlines...)."""
+    if any(unicodedata.category(ch) == "Cc" for ch in tag):
+        raise ValidationError(messages.TAG_CONTROL_CHARACTERS)
+
+
 def _tag_list() -> fields.List:
-    tag = fields.String(validate=validate.Length(max=MAX_TAG,
-                                                 error=messages.TOO_LONG.format(max=MAX_TAG)),
+    tag = fields.String(validate=[validate.Length(max=MAX_TAG,
+                                                  error=messages.TOO_LONG.format(max=MAX_TAG)),
+                                  _printable],
                         error_messages={"invalid": messages.MUST_BE_STRING})
     return fields.List(tag, allow_none=True, validate=validate.Length(max=MAX_TAGS),
                        error_messages={"invalid": messages.MUST_BE_LIST})

@@ -31,6 +31,8 @@ def _client_address(req) -> str:
 class UsersResource:
     """POST /api/users (register) and POST /api/users/login (suffix "login")."""
 
+    no_store = True   # answers carry a token
+
     def __init__(self, service: AccountService):
         self._service = service
 
@@ -49,6 +51,8 @@ class UsersResource:
 
 class CurrentUserResource:
     """GET and PUT /api/user."""
+
+    no_store = True   # answers carry a token and the account
 
     def __init__(self, service: AccountService):
         self._service = service

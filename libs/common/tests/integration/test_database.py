@@ -136,3 +136,12 @@ def test_a_throwaway_cluster_leaves_no_directory_behind():
     assert (cluster.datadir / "PG_VERSION").exists()
     cluster.stop()
     assert not directory.exists()
+
+
+def test_database_errors_never_carry_the_bound_values(auth_engine):
+    with pytest.raises(sqlalchemy.exc.DBAPIError) as caught:
+        with auth_engine.begin() as connection:
+            connection.execute(sqlalchemy.text("INSERT INTO notes (body) VALUES (:body::int)"),
+                               {"body": "argon2-hash-of-a-password"})
+
+    assert "argon2-hash-of-a-password" not in str(caught.value)

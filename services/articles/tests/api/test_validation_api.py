@@ -141,3 +141,12 @@ def test_a_nul_character_in_the_url_is_400_before_any_query(client, engine, path
     assert result.status_code == 400
     assert result.json["errors"]["body"] == ["the URL must not contain NUL (%00) characters"]
     assert log.count == 0, log
+
+
+@pytest.mark.parametrize("tag", ["two\nlines", "tab\there", "bell\x07"])
+def test_a_tag_with_a_control_character_is_422(client, make_user, tag):
+    result = client.simulate_post("/api/articles", headers=make_user("jake").headers, json={
+        "article": {"title": "t", "description": "d", "body": "b", "tagList": ["ok", tag]}})
+
+    assert result.status_code == 422
+    assert "must not contain control characters" in str(result.json["errors"])

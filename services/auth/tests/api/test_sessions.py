@@ -88,3 +88,8 @@ def test_failed_logins_back_off_per_account_and_address_with_429(client, jake, e
             "UPDATE auth.login_failures SET last_failed_at = last_failed_at - interval '1 hour'"))
     assert login(client, "old-password").status_code == 200
     assert login(client, "wrong-password").status_code == 401   # the count started over
+
+
+def test_answers_with_a_token_are_never_cached(client, jake):
+    for result in (login(client, "old-password"), get_user(client, jake["token"])):
+        assert result.headers["Cache-Control"] == "no-store"
