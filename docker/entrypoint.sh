@@ -2,6 +2,9 @@
 # Entrypoint of every Conduit service image (docker/Dockerfile.in).
 #
 #   serve [gunicorn args...]     the default: gunicorn with the service's config on :${PORT:-8000}
+#                                (public routes) and :${INTERNAL_PORT-9000} (the internal API:
+#                                /internal/..., /metrics); INTERNAL_PORT= (empty) turns the
+#                                second port off and serves every path on PORT
 #   migrate [alembic args...]    `alembic upgrade head` with the service's alembic.ini
 #                                (other alembic commands: `migrate downgrade base`, `migrate current`)
 #   project [args...]            the service's projector (`python -m conduit_<svc>.projector`):
@@ -22,6 +25,8 @@ command="${1:-serve}"
 
 case "$command" in
     serve)
+        # Unset -> 9000; set but empty -> no internal port (gunicorn_defaults, settings).
+        export INTERNAL_PORT="${INTERNAL_PORT-9000}"
         exec gunicorn --config "$home/gunicorn.conf.py" "$@" "conduit_$service.wsgi:app"
         ;;
     migrate)

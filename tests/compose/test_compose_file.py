@@ -73,7 +73,8 @@ def test_projector_connects_as_its_service_and_reaches_exactly_its_owners(servic
     environment = COMPOSE[f"{service}-projector"]["environment"]
     assert environment["DATABASE_URL"] == COMPOSE[service]["environment"]["DATABASE_URL"]
     urls = {key: value for key, value in environment.items() if key.endswith("_SERVICE_URL")}
-    assert urls == {f"{owner.upper()}_SERVICE_URL": f"http://{owner}:8000"
+    # The owners' internal port (the image's INTERNAL_PORT): feeds answer only there.
+    assert urls == {f"{owner.upper()}_SERVICE_URL": f"http://{owner}:9000"
                     for owner in PROJECTORS[service]}
     assert "LOG_LEVEL" in environment
     # It needs no signing key: it calls only internal routes.
@@ -129,3 +130,15 @@ def test_every_required_variable_has_an_example():
     required = set(re.findall(r"\$\{([A-Z_]+):\?", text))
     assert required and required <= env_example().keys()
     assert len(env_example()["CONDUIT_SECRET"]) >= 32
+
+
+def test_the_gateway_reaches_the_public_port_and_nothing_publishes_the_internal_one():
+    """The image's `serve` listens on 8000 (public) and 9000 (INTERNAL_PORT: /internal/...,
+    /metrics); nginx proxies to 8000 only, and only the gateway is published."""
+    environment = COMPOSE["gateway"]["environment"]
+    upstreams = {k: v for k, v in environment.items() if k.endswith("_UPSTREAM")}
+    assert upstreams == {f"{s.upper()}_UPSTREAM": f"{s}:8000" for s in SERVICES}
+    for service in SERVICES:
+        # Unset: the entrypoint's default 9000 (an empty value would merge the ports).
+        assert "INTERNAL_PORT" not in COMPOSE[service]["environment"], service
+    assert [name for name, spec in COMPOSE.items() if spec.get("ports")] == ["gateway"]

@@ -23,7 +23,7 @@ def test_dockerfile_runs_the_service_as_non_root_with_exec_form_commands(service
     assert "USER 10001:10001" in text
     assert 'ENTRYPOINT ["conduit-entrypoint"]' in text
     assert 'CMD ["serve"]' in text
-    assert "EXPOSE 8000" in text
+    assert "EXPOSE 8000 9000\n" in text   # public; internal API and /metrics
     assert 'CMD ["conduit-healthcheck"]' in text
 
 
@@ -59,6 +59,29 @@ def test_entrypoint_serves_with_gunicorn_and_the_service_config_by_default(fake_
     out = run_entrypoint(fake_bin, service="profiles").stdout.split()
     assert out == ["gunicorn", "--config", "/app/services/profiles/gunicorn.conf.py",
                    "conduit_profiles.wsgi:app"]
+
+
+def entrypoint_env_seen_by_gunicorn(fake_bin, **env):
+    """What INTERNAL_PORT gunicorn starts with, for `serve` with the given environment."""
+    (fake_bin / "gunicorn").write_text('#!/bin/sh\necho "INTERNAL_PORT=${INTERNAL_PORT-unset}"\n')
+    result = subprocess.run(["sh", str(ENTRYPOINT), "serve"], capture_output=True, text=True,
+                            env={"PATH": f"{fake_bin}:/usr/bin:/bin", "CONDUIT_SERVICE": "auth",
+                                 **env}, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_entrypoint_serves_the_internal_port_9000_unless_told_otherwise(fake_bin):
+    assert entrypoint_env_seen_by_gunicorn(fake_bin) == "INTERNAL_PORT=9000"
+    assert entrypoint_env_seen_by_gunicorn(fake_bin, INTERNAL_PORT="9100") == "INTERNAL_PORT=9100"
+    # Set but empty: no second port (every path on PORT), as gunicorn_defaults reads it.
+    assert entrypoint_env_seen_by_gunicorn(fake_bin, INTERNAL_PORT="") == "INTERNAL_PORT="
+
+
+def test_entrypoint_project_gets_no_internal_port(fake_bin):
+    (fake_bin / "python").write_text('#!/bin/sh\necho "INTERNAL_PORT=${INTERNAL_PORT-unset}"\n')
+    result = run_entrypoint(fake_bin, "project", service="profiles")
+    assert result.stdout.strip() == "INTERNAL_PORT=unset"
 
 
 def test_entrypoint_migrate_upgrades_to_head(fake_bin):

@@ -1,6 +1,7 @@
 """The NetworkPolicies allow exactly the call graph of docs/architecture.md.
 
-Every pair of pods (ours, the ingress and gateway controllers, cluster DNS, a stranger
+Every pair of pods (ours, the ingress and gateway controllers, cluster DNS, Prometheus
+and a Grafana beside it in `monitoring`, a Prometheus-labelled pod elsewhere, a stranger
 in our namespace and one outside it) is evaluated with the NetworkPolicy rules; the
 set of allowed (from, to, port) must equal the expected one.
 """
@@ -12,6 +13,8 @@ CALLS = {("profiles-projector", "auth"), ("articles-projector", "auth"),
          ("articles-projector", "profiles")}
 SERVICES = ("auth", "profiles", "articles")
 PROJECTORS = ("profiles-projector", "articles-projector")
+PUBLIC_PORT, INTERNAL_PORT, PROJECTOR_PORT = 8000, 9000, 8000
+PROMETHEUS_LABELS = {"app.kubernetes.io/name": "prometheus"}
 
 
 def pod(name, namespace, labels, ports):
@@ -32,6 +35,12 @@ def cluster_pods(rendered):
                         [("http", 80, "TCP")]))
     pods.append(pod("kube-dns", "kube-system", {"k8s-app": "kube-dns"},
                     [("dns", 53, "UDP"), ("dns-tcp", 53, "TCP")]))
+    # The scraper, a neighbour of it that must not get in, and a look-alike elsewhere.
+    pods.append(pod("prometheus", "monitoring", dict(PROMETHEUS_LABELS), [("web", 9090, "TCP")]))
+    pods.append(pod("grafana", "monitoring", {"app.kubernetes.io/name": "grafana"},
+                    [("http", 3000, "TCP")]))
+    pods.append(pod("fake-prometheus", "default", dict(PROMETHEUS_LABELS),
+                    [("web", 9090, "TCP")]))
     for cluster in (d for d in rendered if d["kind"] == "Cluster"):
         # CloudNativePG's instance pods (primary and standbys) and its operator.
         name = cluster["metadata"]["name"]
@@ -151,8 +160,13 @@ def allowed_edges(rendered):
 
 def expected_edges(rendered):
     ours = [d["metadata"]["name"] for d in rendered if d["kind"] in ("Deployment", "StatefulSet")]
-    edges = {(c, s, 8000, "TCP") for c in CONTROLLERS for s in SERVICES}
-    edges |= {(caller, callee, 8000, "TCP") for caller, callee in CALLS}
+    # Public routes on the public port only; feeds and snapshots on the internal port
+    # only; Prometheus scrapes /metrics where it is served (the services' internal
+    # port, the projectors' one port), nothing else.
+    edges = {(c, s, PUBLIC_PORT, "TCP") for c in CONTROLLERS for s in SERVICES}
+    edges |= {(caller, callee, INTERNAL_PORT, "TCP") for caller, callee in CALLS}
+    edges |= {("prometheus", s, INTERNAL_PORT, "TCP") for s in SERVICES}
+    edges |= {("prometheus", p, PROJECTOR_PORT, "TCP") for p in PROJECTORS}
     clusters = [d["metadata"]["name"] for d in rendered if d["kind"] == "Cluster"]
     if not clusters:
         edges |= {(s, "postgres", 5432, "TCP") for s in SERVICES + PROJECTORS}
@@ -188,9 +202,29 @@ def test_the_projectors_are_in_the_graph_and_the_apis_call_no_peer(docs, target)
     edges = allowed_edges(docs(target))
     ours = set(SERVICES + PROJECTORS)
     peer_calls = {(source, dest) for source, dest, port, _ in edges
-                  if port == 8000 and source in ours and dest in ours}
+                  if source in ours and dest in ours}
     assert peer_calls == CALLS
-    assert not {e for e in edges if e[1] in PROJECTORS}, "nothing calls a projector"
+    assert {e for e in edges if e[1] in PROJECTORS} == {
+        ("prometheus", p, PROJECTOR_PORT, "TCP") for p in PROJECTORS}, "only scrapes"
+
+
+def test_internal_and_public_ports_are_reached_by_disjoint_callers(docs, target):
+    """The controllers never reach port 9000 (feeds, snapshots, /metrics); the
+    projectors and Prometheus never reach the public port 8000 of a service."""
+    edges = allowed_edges(docs(target))
+    into_services = {(source, port) for source, dest, port, _ in edges if dest in SERVICES}
+    public = {source for source, port in into_services if port == PUBLIC_PORT}
+    internal = {source for source, port in into_services if port == INTERNAL_PORT}
+    assert public == set(CONTROLLERS)
+    assert internal == set(PROJECTORS) | {"prometheus"}
+
+
+def test_the_services_listen_on_both_ports_the_policies_name(docs, target):
+    """The evaluator sees 9000 only if the containers declare it: guard that."""
+    pods = {p["name"]: p for p in cluster_pods(docs(target))}
+    for service in SERVICES:
+        assert {(n, number) for n, number, _ in pods[service]["ports"]} == {
+            ("http", PUBLIC_PORT), ("internal", INTERNAL_PORT)}
 
 
 def test_everything_in_the_namespace_is_denied_by_default(docs, target):

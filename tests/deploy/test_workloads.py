@@ -173,10 +173,11 @@ def test_writable_tmp_is_an_emptydir(docs, target):
 
 
 def test_services_probe_readyz_and_healthz_on_a_named_port(docs, target):
-    for deployment in by_kind(docs(target), "Deployment").values():
+    for name, deployment in by_kind(docs(target), "Deployment").items():
         (app,) = pod_spec(deployment)["containers"]
         ports = {p["name"]: p["containerPort"] for p in app["ports"]}
-        assert ports == {"http": 8000}
+        # A service's second port: the internal API and /metrics (conduit_common/ports.py).
+        assert ports == ({"http": 8000} if name in PROJECTORS else {"http": 8000, "internal": 9000})
         for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
             check = app[probe]["httpGet"]
             assert (check["path"], check["port"]) == (path, "http"), app["name"]
@@ -284,10 +285,27 @@ def test_services_get_the_urls_of_exactly_the_peers_they_call(docs, target):
             urls = {k: v["value"] for k, v in env_map(container).items()
                     if k.endswith("_SERVICE_URL")}
             wanted = CALLS.get(name, ()) if container in spec["containers"] else ()
-            assert urls == {f"{peer.upper()}_SERVICE_URL": f"http://{peer}:8000"
+            # The owners' internal port: their feeds answer nowhere else.
+            assert urls == {f"{peer.upper()}_SERVICE_URL": f"http://{peer}:9000"
                             for peer in wanted}, (name, container["name"])
         for peer in CALLS.get(name, ()):
-            assert 8000 in {p["port"] for p in services[peer]["spec"]["ports"]}
+            ports = {p["name"]: p["port"] for p in services[peer]["spec"]["ports"]}
+            assert ports == {"http": 8000, "internal": 9000}
+
+
+def test_services_serve_their_internal_port_on_9000(docs, target):
+    """INTERNAL_PORT is what gunicorn binds and the app treats as internal; it must be
+    the container's port `internal` (the Service, the policies and the monitors name it)."""
+    for name, deployment in by_kind(docs(target), "Deployment").items():
+        (app,) = pod_spec(deployment)["containers"]
+        ports = {p["name"]: p["containerPort"] for p in app["ports"]}
+        env = env_map(app)
+        if name in PROJECTORS:
+            assert "INTERNAL_PORT" not in env, name
+            continue
+        assert env["INTERNAL_PORT"]["value"] == str(ports["internal"]) == "9000", name
+        for probe in ("readinessProbe", "livenessProbe"):
+            assert app[probe]["httpGet"]["port"] == "http", name
 
 
 def test_projectors_need_no_signing_key(docs, target):
