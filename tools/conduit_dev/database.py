@@ -50,7 +50,9 @@ def private_cluster(config: StackConfig):
     """
     _bindir()
     datadir = config.run_dir / "pg" if config.persistent_pg else None
-    cluster = postgres.ThrowawayCluster(datadir=datadir, port=config.pg_port)
+    # make run's data is kept: fsync on. The e2e tests' temporary cluster trades it for speed.
+    cluster = postgres.ThrowawayCluster(datadir=datadir, port=config.pg_port,
+                                        durable=config.persistent_pg)
     _refuse_if_running(cluster)
     try:
         cluster.start()

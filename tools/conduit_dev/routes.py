@@ -18,10 +18,29 @@ _BLOCK = re.compile(r"^(?P<indent>[ ]*)# BEGIN (?P<name>\w+):.*?\n(?P<body>.*?)"
 
 
 @dataclass(frozen=True)
+class Timeouts:
+    """Seconds the gateway waits on the service (whole seconds: see routes.yml)."""
+    connect: int
+    read: int
+
+    @classmethod
+    def parse(cls, data: dict, defaults: "Timeouts | None" = None) -> "Timeouts":
+        values = {}
+        for name in ("connect", "read"):
+            value = data.get(name, getattr(defaults, name, None))
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"timeouts.{name} must be a whole number of seconds >= 1, "
+                                 f"got {value!r}")
+            values[name] = value
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Route:
     prefix: str
     service: str
     subpaths: bool
+    timeouts: Timeouts
 
 
 @dataclass(frozen=True)
@@ -42,7 +61,10 @@ class RoutingTable:
 
 def load_routes(path: Path = ROUTES_FILE) -> RoutingTable:
     data = yaml.safe_load(path.read_text())
-    routes = tuple(Route(r["prefix"], r["service"], bool(r["subpaths"])) for r in data["routes"])
+    defaults = Timeouts.parse(data.get("timeouts") or {})
+    routes = tuple(Route(r["prefix"], r["service"], bool(r["subpaths"]),
+                         Timeouts.parse(r.get("timeouts") or {}, defaults))
+                   for r in data["routes"])
     return RoutingTable(data["strip_prefix"], routes)
 
 
@@ -60,9 +82,12 @@ def render_upstreams(table: RoutingTable) -> str:
     return "\n".join(blocks)
 
 
-def _location(match: str, path: str, service: str, target: str) -> str:
+def _location(match: str, path: str, service: str, target: str, timeouts: Timeouts) -> str:
     return (f"location {match} {path} {{\n"
             "    if ($request_method = OPTIONS) { return 204; }\n"
+            f"    proxy_connect_timeout {timeouts.connect}s;\n"
+            f"    proxy_send_timeout {timeouts.read}s;\n"
+            f"    proxy_read_timeout {timeouts.read}s;\n"
             f"    proxy_pass http://conduit_{service}{target};\n"
             "}\n")
 
@@ -71,9 +96,10 @@ def render_locations(table: RoutingTable) -> str:
     blocks = []
     for route in table.routes:
         target = table.upstream_path(route.prefix)
-        blocks.append(_location("=", route.prefix, route.service, target))
+        blocks.append(_location("=", route.prefix, route.service, target, route.timeouts))
         if route.subpaths:
-            blocks.append(_location("^~", route.prefix + "/", route.service, target + "/"))
+            blocks.append(_location("^~", route.prefix + "/", route.service, target + "/",
+                                    route.timeouts))
     return "\n".join(blocks)
 
 

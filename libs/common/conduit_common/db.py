@@ -16,19 +16,37 @@ NAMING_CONVENTION = {
 }
 
 
-def create_db_engine(url: str, pool_size: int = 5, application_name: str = "conduit"
-                     ) -> sqlalchemy.Engine:
-    """A pooled engine; create it inside each worker process, never at import time."""
+# The services' own time budget, inside the gateway's upstream timeout (2 s,
+# gateway/routes.yml; the whole chain: docs/operations.md#time-budgets): a request
+# waits at most POOL_TIMEOUT_SECONDS for a pooled connection, and each statement runs
+# at most DB_STATEMENT_TIMEOUT_MS (CommonSettings) before Postgres cancels it; either
+# ends as a 503 in the error shape (errors.py), and the worker is free again.
+POOL_TIMEOUT_SECONDS = 0.5
+DEFAULT_STATEMENT_TIMEOUT_MS = 1000
+
+
+def create_db_engine(url: str, pool_size: int = 5, application_name: str = "conduit",
+                     statement_timeout_ms: int = 0) -> sqlalchemy.Engine:
+    """A pooled engine; create it inside each worker process, never at import time.
+
+    `statement_timeout_ms` > 0 sets Postgres' statement_timeout for every connection
+    (the `options` startup parameter: direct connections only, PgBouncer in transaction
+    mode does not pass it on). 0 leaves the server's default (none): the projectors'
+    batches and snapshots may take longer than a request may.
+    """
+    connect_args = {"connect_timeout": 5, "application_name": application_name}
+    if statement_timeout_ms > 0:
+        connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
     return sqlalchemy.create_engine(
         url,
         pool_pre_ping=True,          # a connection dropped by a restart is replaced, not served
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_timeout=5,              # waiting longer for a connection is worse than a 5xx
+        pool_timeout=POOL_TIMEOUT_SECONDS,  # waiting longer is worse than a 503
         pool_recycle=1800,
         # Errors and logs never show bound values (password hashes, emails, bodies).
         hide_parameters=True,
-        connect_args={"connect_timeout": 5, "application_name": application_name},
+        connect_args=connect_args,
     )
 
 

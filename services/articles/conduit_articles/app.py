@@ -40,7 +40,8 @@ def create_app(settings: ArticlesSettings | None = None, *,
     """The articles app; tests pass a test engine, settings or a slug suffix."""
     settings = settings or ArticlesSettings.from_env()
     engine = engine or create_db_engine(settings.database_url, settings.db_pool_size,
-                                        application_name="articles")
+                                        application_name="articles",
+                                        statement_timeout_ms=settings.db_statement_timeout_ms)
     positions = PositionStore(POSITIONS)
     app = create_service_app("articles", settings, engine, codec,
                              ready=lambda c: positions.all_caught_up(c, PROJECTIONS),

@@ -23,7 +23,8 @@ def create_app(settings: ProfilesSettings | None = None, *,
     """Build the WSGI app; tests pass their own engine and settings."""
     settings = settings or ProfilesSettings.from_env()
     engine = engine or create_db_engine(settings.database_url, settings.db_pool_size,
-                                        application_name=SERVICE)
+                                        application_name=SERVICE,
+                                        statement_timeout_ms=settings.db_statement_timeout_ms)
     positions = PositionStore(POSITIONS)
     app = create_service_app(
         SERVICE, settings, engine,

@@ -121,9 +121,15 @@ class ThrowawayCluster:
     in `data/`, its socket and `postgres.log`. When root, the server runs as `postgres`
     and `start()` moves `home` where that user can reach it (`reachable_dir`), so
     `datadir` is the real path after `start()`, and `home / "postgres.log"` the log.
+
+    `durable=False` (tests) runs with fsync off: fast, but a crash of the machine can
+    lose acknowledged commits or corrupt the cluster. `durable=True` (`make run`'s
+    cluster, which keeps its data) leaves fsync and full_page_writes on.
     """
 
-    def __init__(self, datadir: Path | None = None, port: int | None = None):
+    def __init__(self, datadir: Path | None = None, port: int | None = None,
+                 durable: bool = False):
+        self.durable = durable
         self.bindir = find_bindir()
         # A directory we made for ourselves is removed again by stop().
         self._temporary = datadir is None
@@ -182,9 +188,11 @@ class ThrowawayCluster:
         if not (self.datadir / "PG_VERSION").exists():
             self._run("initdb", "-D", str(self.datadir), "-A", "trust", "-U",
                       self._runas.pw_name if self._runas else pwd.getpwuid(os.geteuid()).pw_name,
-                      "--encoding", "UTF8", "--no-sync")
+                      "--encoding", "UTF8", *(() if self.durable else ("--no-sync",)))
+        # Given on every start: a cluster made by an older, non-durable run gets fsync back.
         options = (f"-c listen_addresses=127.0.0.1 -p {self.port} "
-                   f"-c unix_socket_directories='{self.datadir.parent}' -c fsync=off "
+                   f"-c unix_socket_directories='{self.datadir.parent}' "
+                   f"-c fsync={'on' if self.durable else 'off'} "
                    f"-c max_connections=200")
         self._run("pg_ctl", "-D", str(self.datadir), "-o", options, "-w", "-t", "30",
                   "-l", str(self.datadir.parent / "postgres.log"), "start")

@@ -1,4 +1,6 @@
 """The bootstrap's least privilege and the session lifecycle, on a real Postgres."""
+import time
+
 import falcon
 import falcon.testing
 import pytest
@@ -138,6 +140,21 @@ def test_a_throwaway_cluster_leaves_no_directory_behind():
     assert not directory.exists()
 
 
+@pytest.mark.parametrize("durable, fsync", [(False, "off"), (True, "on")])
+def test_only_a_durable_cluster_keeps_fsync_on(durable, fsync):
+    """`make run` keeps its data (durable); the tests' clusters trade fsync for speed."""
+    from conduit_common.testing.postgres import ThrowawayCluster
+
+    cluster = ThrowawayCluster(durable=durable).start()
+    try:
+        engine = sqlalchemy.create_engine(cluster.admin_url)
+        with engine.connect() as connection:
+            assert connection.execute(sqlalchemy.text("SHOW fsync")).scalar() == fsync
+        engine.dispose()
+    finally:
+        cluster.stop()
+
+
 def test_database_errors_never_carry_the_bound_values(auth_engine):
     with pytest.raises(sqlalchemy.exc.DBAPIError) as caught:
         with auth_engine.begin() as connection:
@@ -145,3 +162,33 @@ def test_database_errors_never_carry_the_bound_values(auth_engine):
                                {"body": "argon2-hash-of-a-password"})
 
     assert "argon2-hash-of-a-password" not in str(caught.value)
+
+
+def test_a_statement_over_the_budget_is_cancelled_and_answers_503(conduit_database):
+    """DB_STATEMENT_TIMEOUT_MS: a slow query frees its worker and gives a clean 503."""
+    engine = create_db_engine(conduit_database.url_for("auth"), pool_size=1,
+                              statement_timeout_ms=200)
+
+    class Slow:
+        def on_get(self, req, resp):
+            req.context.session.execute(sqlalchemy.text("SELECT pg_sleep(5)"))
+
+    settings = CommonSettings(secret=SECRET, database_url="unused")
+    app = create_service_app("auth", settings, engine)
+    app.add_route("/slow", Slow())
+    started = time.monotonic()
+    resp = falcon.testing.TestClient(app).simulate_get("/slow")
+    elapsed = time.monotonic() - started
+    engine.dispose()
+
+    assert resp.status_code == 503, resp.text
+    assert resp.json["errors"]["body"]
+    assert elapsed < 2
+
+
+def test_without_a_statement_budget_the_server_default_holds(conduit_database):
+    """The projectors' engines pass none: their batches may run longer than a request."""
+    engine = create_db_engine(conduit_database.url_for("auth"), pool_size=1)
+    with engine.connect() as connection:
+        assert connection.execute(sqlalchemy.text("SHOW statement_timeout")).scalar() == "0"
+    engine.dispose()
