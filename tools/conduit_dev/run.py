@@ -1,17 +1,17 @@
-"""`make run`: the stack in the foreground under honcho; Ctrl-C or SIGTERM stops it all."""
+"""`make run`: the stack in the foreground, supervised (a crashed process restarts);
+Ctrl-C or SIGTERM stops it all."""
 import os
 import signal
 import sys
 import threading
 
-from honcho.manager import Manager
-
 from conduit_dev import stack
 from conduit_dev.config import StackConfig
+from conduit_dev.supervisor import Supervisor
 
 
 class Stopped(Exception):
-    """SIGTERM arrived before honcho took over the signals."""
+    """SIGTERM: stop the stack (the supervisor stops its processes on the way out)."""
 
 
 def _raise_stopped(signum, frame):
@@ -24,7 +24,7 @@ def _write_procfile(config: StackConfig, specs: list[stack.ProcessSpec]) -> None
     (config.run_dir / "Procfile").write_text("".join(lines))
 
 
-def _announce_when_ready(manager: Manager, specs: list[stack.ProcessSpec], url: str,
+def _announce_when_ready(manager: Supervisor, specs: list[stack.ProcessSpec], url: str,
                          stopped: threading.Event) -> None:
     try:
         stack.wait_ready(specs, alive=lambda: not stopped.is_set())
@@ -38,7 +38,7 @@ def _announce_when_ready(manager: Manager, specs: list[stack.ProcessSpec], url: 
 
 def _run_under_honcho(config: StackConfig, specs: list[stack.ProcessSpec]) -> int:
     _write_procfile(config, specs)
-    manager = Manager()
+    manager = Supervisor()
     for spec in specs:
         manager.add_process(spec.name, spec.shell_command, env={**os.environ, **spec.env},
                             cwd=str(config.root))
