@@ -15,7 +15,9 @@ PLURALS = {"ConfigMap": "configmaps", "Secret": "secrets", "Service": "services"
            "NetworkPolicy": "networkpolicies", "Gateway": "gateways", "HTTPRoute": "httproutes",
            "Certificate": "certificates", "Cluster": "clusters", "Pooler": "poolers",
            "ScheduledBackup": "scheduledbackups", "ObjectStore": "objectstores",
-           "PersistentVolumeClaim": "persistentvolumeclaims"}
+           "PersistentVolumeClaim": "persistentvolumeclaims",
+           "ServiceMonitor": "servicemonitors", "PodMonitor": "podmonitors",
+           "PrometheusRule": "prometheusrules"}
 APPLY = {"get", "create", "patch"}
 
 

@@ -12,7 +12,11 @@ CONSUMERS = ("profiles", "articles")
 DEFAULT_PORTS = {"gateway": 8080, "auth": 8001, "profiles": 8002, "articles": 8003,
                  # each service's internal API and /metrics (never routed by the gateway)
                  "auth_internal": 8101, "profiles_internal": 8102, "articles_internal": 8103,
-                 "profiles_projector": 8012, "articles_projector": 8013}
+                 "profiles_projector": 8012, "articles_projector": 8013,
+                 # MONITORING=1 only (its port is checked only then)
+                 "prometheus": 9090}
+# Ports that only an optional process listens on: StackConfig.needs_port.
+OPTIONAL_PORTS = {"prometheus": "monitoring"}
 # Browser front ends on this machine, any port.
 DEFAULT_CORS_REGEX = r"^https?://(localhost|127\.0\.0\.1)(:[0-9]+)?$"
 
@@ -55,6 +59,8 @@ class StackConfig:
     drop_database: bool = False
     # Archive WAL to run_dir/pg/wal-archive (point-in-time recovery: conduit_dev.backup).
     wal_archive: bool = False
+    # MONITORING=1: start a Prometheus scraping every service and projector (monitoring.py).
+    monitoring: bool = False
     root: Path = ROOT
 
     @classmethod
@@ -78,7 +84,13 @@ class StackConfig:
             gateway_bind=env.get("GATEWAY_BIND") or cls.gateway_bind,
             cors_regex=env.get("CORS_ALLOWED_ORIGINS_REGEX") or DEFAULT_CORS_REGEX,
             wal_archive=env.get("CONDUIT_WAL_ARCHIVE", "") not in ("", "0"),
+            monitoring=env.get("MONITORING", "") not in ("", "0"),
         )
+
+    def needs_port(self, name: str) -> bool:
+        """Whether something of this stack listens on ports[name]."""
+        flag = OPTIONAL_PORTS.get(name)
+        return flag is None or bool(getattr(self, flag))
 
     def service_url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"

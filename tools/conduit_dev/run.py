@@ -5,7 +5,7 @@ import signal
 import sys
 import threading
 
-from conduit_dev import stack
+from conduit_dev import monitoring, stack
 from conduit_dev.config import StackConfig
 from conduit_dev.supervisor import Supervisor
 
@@ -25,7 +25,7 @@ def _write_procfile(config: StackConfig, specs: list[stack.ProcessSpec]) -> None
 
 
 def _announce_when_ready(manager: Supervisor, specs: list[stack.ProcessSpec], url: str,
-                         stopped: threading.Event) -> None:
+                         stopped: threading.Event, extras: tuple[str, ...] = ()) -> None:
     try:
         stack.wait_ready(specs, alive=lambda: not stopped.is_set())
     except TimeoutError as ex:
@@ -33,7 +33,10 @@ def _announce_when_ready(manager: Supervisor, specs: list[stack.ProcessSpec], ur
             print(f"\n*** {ex}: stopping (see the output above) ***\n", flush=True)
             manager.terminate()
         return
-    print(f"\n*** Conduit is ready: {url} (Ctrl-C stops everything) ***\n", flush=True)
+    print(f"\n*** Conduit is ready: {url} (Ctrl-C stops everything) ***", flush=True)
+    for extra in extras:
+        print(f"*** {extra} ***", flush=True)
+    print(flush=True)
 
 
 def _run_under_honcho(config: StackConfig, specs: list[stack.ProcessSpec]) -> int:
@@ -43,9 +46,13 @@ def _run_under_honcho(config: StackConfig, specs: list[stack.ProcessSpec]) -> in
         manager.add_process(spec.name, spec.shell_command, env={**os.environ, **spec.env},
                             cwd=str(config.root))
     public_url = config.api_url
+    extras = ()
+    if config.monitoring:
+        extras = (f"Prometheus: {monitoring.prometheus_url(config)} (targets: "
+                  f"{monitoring.prometheus_url(config)}/targets, alerts: /alerts)",)
     stopped = threading.Event()
-    threading.Thread(target=_announce_when_ready, args=(manager, specs, public_url, stopped),
-                     daemon=True).start()
+    threading.Thread(target=_announce_when_ready,
+                     args=(manager, specs, public_url, stopped, extras), daemon=True).start()
     try:
         manager.loop()
     finally:

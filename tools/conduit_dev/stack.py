@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import requests
 from conduit_common.testing import postgres
 
-from conduit_dev import credentials, database, gateway
+from conduit_dev import credentials, database, gateway, monitoring
 from conduit_dev.config import CONSUMERS, SERVICES, StackConfig
+from conduit_dev.system import ensure_program
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class ProcessSpec:
 
 def _check_ports_free(config: StackConfig) -> None:
     for name, port in config.ports.items():
+        if not config.needs_port(name):
+            continue
         with socket.socket() as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
@@ -81,7 +84,17 @@ def plan(config: StackConfig, urls: dict[str, str], secret: str) -> list[Process
     nginx_conf = gateway.write_config(config)
     specs.append(ProcessSpec("gateway", gateway.nginx_command(nginx_conf), {},
                              f"{config.api_url}/tags"))
+    if config.monitoring:
+        specs.append(prometheus_spec(config))
     return specs
+
+
+def prometheus_spec(config: StackConfig) -> ProcessSpec:
+    """MONITORING=1: Prometheus scraping every service's internal port and the projectors."""
+    program = ensure_program("prometheus", "prometheus")
+    conf = monitoring.write_config(config)
+    return ProcessSpec("prometheus", monitoring.prometheus_command(program, config, conf), {},
+                       f"{monitoring.prometheus_url(config)}/-/ready")
 
 
 @contextmanager
