@@ -5,6 +5,7 @@ annotations (whole seconds), each HTTPRoute rule as Gateway API `timeouts`; and 
 read timeout stays above the services' own budget (conduit_common.db) and within
 the 3 s a frozen service may take to answer 503 (docs/operations.md, time budgets).
 """
+import re
 import sys
 from pathlib import Path
 
@@ -92,3 +93,23 @@ def test_no_container_sends_a_statement_timeout_through_pgbouncer(docs, target):
             env = {e["name"]: e.get("value") for e in container.get("env", [])}
             if "pooler" in (env.get("DATABASE_URL") or ""):
                 assert env.get("DB_STATEMENT_TIMEOUT_MS") == "0", container["name"]
+
+
+def test_the_services_drain_within_their_grace_period(docs, overlay):
+    """preStop sleep + gunicorn's graceful_timeout fit terminationGracePeriodSeconds."""
+    # read, not imported: importing it sets PROMETHEUS_MULTIPROC_DIR for this process
+    source = (Path(db.__file__).parent / "gunicorn_defaults.py").read_text()
+    graceful_timeout = int(re.search(r"^graceful_timeout = (\d+)", source, re.M)[1])
+    for doc in docs(overlay):
+        if doc["kind"] != "Deployment" or doc["metadata"]["name"] not in (
+                "auth", "profiles", "articles"):
+            continue
+        pod = doc["spec"]["template"]["spec"]
+        (container,) = [c for c in pod["containers"] if c["name"] == doc["metadata"]["name"]]
+        command = container["lifecycle"]["preStop"]["exec"]["command"]
+        assert command[0] == "sleep"
+        pre_stop = int(command[1])
+        # long enough for the endpoint removal to reach the controllers
+        assert pre_stop >= 5
+        assert container["readinessProbe"]["periodSeconds"] <= pre_stop
+        assert pre_stop + graceful_timeout < pod["terminationGracePeriodSeconds"]
