@@ -232,3 +232,10 @@ def test_promtool_accepts_the_rules(gce, tmp_path):
     result = subprocess.run([promtool, "check", "rules", str(path)],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_operations_doc_says_what_to_do_for_every_alert(gce):
+    doc = (ROOT / "docs" / "operations.md").read_text()
+    section = doc.split("## What to watch", 1)[1].split("\n## ", 1)[0]
+    for rule in alert_rules(gce):
+        assert f"`{rule['alert']}`" in section, rule["alert"]
