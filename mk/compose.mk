@@ -36,7 +36,7 @@ services/%/Dockerfile: $(DOCKERFILE_TEMPLATE)
 
 # Build only the three images (the migrate one-shots share them), then start: faster
 # than `up --build`, which asks the builder about every service.
-compose-up: ## build the service images and start the stack (http://127.0.0.1:8080/flask/api)
+compose-up: $(NODE_TOOLS) ## build the service images and start the stack (http://127.0.0.1:8080/flask/api)
 	$(COMPOSE) build $(SERVICES)
 	$(COMPOSE) up --detach
 	bash docker/compose-wait.sh $(COMPOSE_WAIT_SECONDS) $(COMPOSE)
@@ -45,7 +45,7 @@ compose-up: ## build the service images and start the stack (http://127.0.0.1:80
 compose-down: ## stop the stack and remove its containers and network (keeps the database)
 	$(COMPOSE) down --remove-orphans --timeout 10 $(COMPOSE_DOWN_ARGS)
 
-compose-test: ## build, start, run the Postman suite + e2e tests via the gateway, tear down
+compose-test: $(NODE_TOOLS) ## build, start, run the Postman suite + e2e tests via the gateway, tear down
 	COMPOSE="$(COMPOSE)" COMPOSE_WAIT_SECONDS=$(COMPOSE_WAIT_SECONDS) \
 	CONDUIT_BASE_URL=$(COMPOSE_TEST_BASE_URL) MAKE="$(MAKE)" \
 	    bash docker/compose-test.sh

@@ -22,9 +22,9 @@ $(NODE_TOOLS): package.json package-lock.json
 	@$(QUIETLY) node_modules/.install.log $(NPM) ci --no-audit --no-fund
 	@touch $@
 
-node-tools: $(NODE_TOOLS) ## install the pinned npm tools (newman) with npm ci
+node-tools: $(NODE_TOOLS) ## install the pinned npm tools (newman, swagger-ui-dist) with npm ci
 
-run: install ## the whole stack on http://localhost:8080/flask/api (Ctrl-C stops it)
+run: install $(NODE_TOOLS) ## the whole stack on http://localhost:8080/flask/api (Ctrl-C stops it)
 	$(CONDUIT_DEV) run
 
 test-e2e: install $(NODE_TOOLS) ## tests through the gateway on a fresh stack, incl. the Postman suite

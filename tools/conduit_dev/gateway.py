@@ -2,12 +2,13 @@
 import os
 import pwd
 import re
+import shutil
 from pathlib import Path
 
 from conduit_common.testing.postgres import reachable_dir
 
 from conduit_dev.config import SERVICES, StackConfig
-from conduit_dev.routes import TEMPLATE_FILE, upstream_variable
+from conduit_dev.routes import ROOT, TEMPLATE_FILE, upstream_variable
 from conduit_dev.system import ensure_program
 
 _VARIABLE = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
@@ -23,8 +24,41 @@ def template_variables(config: StackConfig) -> dict[str, str]:
         "LOGIN_BURST": str(config.login_burst),
         "REGISTER_RATE": config.register_rate,
         "REGISTER_BURST": str(config.register_burst),
+        "DOCS_ROOT": str(docs_dir(config)),
     })
     return variables
+
+
+SWAGGER_UI = ROOT / "node_modules" / "swagger-ui-dist"
+# The files of the docs page (/flask/api/docs/): name served -> source.
+DOCS_FILES = {
+    "index.html": ROOT / "gateway" / "docs" / "index.html",
+    "openapi.yml": ROOT / "docs" / "openapi.yml",
+    "swagger-ui.css": SWAGGER_UI / "swagger-ui.css",
+    "swagger-ui-bundle.js": SWAGGER_UI / "swagger-ui-bundle.js",
+}
+
+
+def docs_dir(config: StackConfig) -> Path:
+    return config.run_dir / "nginx" / "docs"
+
+
+def write_docs(config: StackConfig) -> Path:
+    """Copy the docs page's files where nginx's workers can read them."""
+    target = docs_dir(config)
+    nobody = pwd.getpwnam("nobody") if os.geteuid() == 0 else None
+    if nobody is not None:
+        target = reachable_dir(target, nobody)
+    target.mkdir(parents=True, exist_ok=True)
+    missing = [str(src) for src in DOCS_FILES.values() if not src.exists()]
+    if missing:
+        raise RuntimeError(f"API docs page: missing {', '.join(missing)} "
+                           "(run `make node-tools` for swagger-ui-dist)")
+    for name, source in DOCS_FILES.items():
+        shutil.copyfile(source, target / name)
+        (target / name).chmod(0o644)
+    target.chmod(0o755)
+    return target
 
 
 def render(template: str, variables: dict[str, str]) -> str:
@@ -76,6 +110,7 @@ def write_config(config: StackConfig, template: Path = TEMPLATE_FILE) -> Path:
         temp.mkdir(parents=True, exist_ok=True)
         if nobody is not None:
             os.chown(temp, nobody.pw_uid, nobody.pw_gid)
+    write_docs(config)
     conf = render(template.read_text(), template_variables(config))
     (prefix / "conf.d" / "conduit.conf").write_text(conf)
     main = prefix / "nginx.conf"
