@@ -16,6 +16,7 @@
 
 Overflow = the pool size (conduit_common.db.create_db_engine: max_overflow=pool_size).
 """
+import importlib
 import pathlib
 import re
 
@@ -37,9 +38,7 @@ def engine_connections(pool_size):
 
 
 def projector_pool_size(service):
-    source = (ROOT / f"services/{service}/conduit_{service}/projector.py").read_text()
-    (size,) = re.findall(r"pool_size=(\d+)", source)
-    return int(size)
+    return importlib.import_module(f"conduit_{service}.projector").POOL_SIZE
 
 
 def feed_pool_size():

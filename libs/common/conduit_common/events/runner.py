@@ -18,11 +18,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import falcon
 
-from conduit_common.events.projector import PositionStore, Projector
+from conduit_common.db import create_db_engine
+from conduit_common.events.projector import PositionStore, Projection, Projector
 from conduit_common.events.transport import HttpEventSource
 from conduit_common.http import InternalClient
 from conduit_common.logs import configure_logging
@@ -152,3 +154,31 @@ def http_source(env, url_variable: str, owner: str, consumer: str, snapshot_path
     client = InternalClient(env.str(url_variable), owner, connect_timeout=min(0.5, timeout),
                             read_timeout=timeout, pool_size=2)
     return HttpEventSource(client, name=owner, consumer=consumer, snapshot_path=snapshot_path)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One projection of a consuming service and the owner feed that fills it."""
+
+    projection: Projection
+    owner: str                  # the owner's service name (its feed's name)
+    url_variable: str           # where the owner's internal URL is, e.g. AUTH_SERVICE_URL
+    snapshot_path: str          # the owner's snapshot endpoint for this projection
+
+
+USERS_SNAPSHOT_PATH = "/internal/users/snapshot"
+
+
+def build_projectors(service: str, env, positions_table, subscriptions: list[Subscription],
+                     pool_size: int = 3):
+    """The projectors of one consuming service, sharing one engine and position store."""
+    engine = create_db_engine(env.str("DATABASE_URL"), pool_size=pool_size,
+                              application_name=f"{service}-projector")
+    positions = PositionStore(positions_table)
+    projectors = [
+        Projector(service, sub.projection,
+                  http_source(env, sub.url_variable, sub.owner, consumer=service,
+                              snapshot_path=sub.snapshot_path),
+                  engine, positions)
+        for sub in subscriptions]
+    return projectors, positions, engine
