@@ -164,6 +164,18 @@ def section(run: dict) -> str:
                        f"| {row['sync_5xx']} |")
         out.append("")
         out.append(f"Geometric mean of the ratios: {c['geomean']:.2f}.")
+    for v in run.get("variants", []):
+        out += ["", f"### Overhead: {v['label']}", ""]
+        out.append(f"The stack restarted with `{v['settings']}`: {v['what']}. Ratio = "
+                   "variant req/s / default req/s, same data, same run (after the default "
+                   "run, so the machine's state may differ a little).")
+        out += ["", "| endpoint | default req/s | variant req/s | variant/default | default p99 "
+                    "ms | variant p99 ms | variant 5xx |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for row in v["rows"]:
+            out.append(f"| {row['name']} | {row['base']:.0f} | {row['variant']:.0f} | "
+                       f"{row['ratio']:.2f} | {row['base_p99']:.1f} | {row['variant_p99']:.1f} "
+                       f"| {row['variant_5xx']} |")
+        out += ["", f"Geometric mean of the ratios: {v['geomean']:.2f}."]
     if run.get("profiles"):
         out += ["", "### Where the CPU goes (py-spy)", ""]
         out.append("`py-spy record --gil --format raw --nonblocking` on every worker of each "

@@ -60,8 +60,34 @@ LAG_TARGET_P99_MS = 100
 # (20 registrations at once) and the bench's sign-ins: raised for the bench's own stack.
 GATEWAY_LIMITS = {"LOGIN_RATE": "100r/s", "LOGIN_BURST": "1000",
                   "REGISTER_RATE": "100r/s", "REGISTER_BURST": "1000"}
-# Endpoints compared between gthread and sync workers.
+# Endpoints compared between gthread and sync workers, and between overhead variants.
 COMPARED = ("list articles", "single article", "feed", "current user")
+# Per-request overhead (issue 14): the same stack restarted with one knob changed.
+VARIANTS = (
+    ("access log off", {"ACCESS_LOG": "0"},
+     "the services' JSON access log line per request (the gateway logs every request too)"),
+    ("pool pre-ping off", {"DB_POOL_PRE_PING": "0"},
+     "SQLAlchemy's round trip that tests each pooled connection on checkout"),
+)
+
+
+def overhead_variant(stack, data, opts, state_dir, stamp, main_results, label, settings, what):
+    """Restart the stack with one knob changed and load the compared endpoints again."""
+    variant = Stack({**stack.env, **settings},
+                    REPORTS / f"stack-{stamp}-{label.replace(' ', '-')}.log", label)
+    print(f"restarting the stack: {label}", flush=True)
+    with variant:
+        procs.limit_to(variant.process.pid, str(state_dir))
+        results = load(variant, data, signed_in_token(variant, data), opts, only=COMPARED)
+    by_name = {r.name: r for _, r in main_results}
+    rows = [{"name": r.name, "base": by_name[r.name].rps, "variant": r.rps,
+             "ratio": r.rps / by_name[r.name].rps if by_name[r.name].rps else float("inf"),
+             "base_p99": by_name[r.name].p99_ms, "variant_p99": r.p99_ms,
+             "variant_5xx": r.status["5xx"]} for _, r in results]
+    ratios = [row["ratio"] for row in rows if math.isfinite(row["ratio"])]
+    return {"label": label, "settings": " ".join(f"{k}={v}" for k, v in settings.items()),
+            "what": what, "rows": rows,
+            "geomean": math.exp(sum(map(math.log, ratios)) / len(ratios)) if ratios else 0}
 
 
 def endpoints(data: seed.Seeded, large: bulk_load.Loaded | None = None) -> list[dict]:
@@ -482,6 +508,10 @@ def main(argv=None) -> int:
                    "geomean": math.exp(sum(map(math.log, ratios)) / len(ratios)) if ratios else 0,
                    "sync_settings": "GUNICORN_CMD_ARGS='--worker-class sync --threads 1'",
                    "observed_threads": ", ".join(map(str, sync_observed))}
+        # The overhead knobs, on the small data set like the default run.
+        run["variants"] = [overhead_variant(stack, data, opts, state_dir, stamp, main_results,
+                                            label, settings, what)
+                           for label, settings, what in VARIANTS]
         if scale:
             # the same stack (database, settings, ports) again with gthread workers
             large_stack = Stack(stack.env, REPORTS / f"stack-{stamp}-gthread-large.log",

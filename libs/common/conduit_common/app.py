@@ -37,7 +37,7 @@ def create_service_app(service: str, settings: CommonSettings, engine: sqlalchem
                                 fallbacks=settings.secret_fallbacks)
     instrument_pool(engine, service)
     app = falcon.App(middleware=[
-        RequestIdMiddleware(),
+        RequestIdMiddleware(settings.access_log),
         SecurityHeadersMiddleware(),
         PortSplitMiddleware(settings.internal_port),
         MetricsMiddleware(service),

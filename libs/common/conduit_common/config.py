@@ -36,6 +36,17 @@ class Env:
             raise ConfigError(f"environment variable {name} must be at least {minimum}")
         return value
 
+    def flag(self, name: str, default: bool) -> bool:
+        """1/true/yes/on or 0/false/no/off; unset: the default."""
+        raw = self.str(name, "").strip().lower()
+        if raw == "":
+            return default
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"environment variable {name} must be 1/true/yes/on or 0/false/no/off")
+
     def optional_int(self, name: str, minimum=None) -> "int | None":
         """An integer if the variable is set, else None."""
         return self.int(name, minimum=minimum) if self.str(name, "") else None

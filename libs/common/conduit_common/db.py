@@ -26,20 +26,25 @@ DEFAULT_STATEMENT_TIMEOUT_MS = 1000
 
 
 def create_db_engine(url: str, pool_size: int = 5, application_name: str = "conduit",
-                     statement_timeout_ms: int = 0) -> sqlalchemy.Engine:
+                     statement_timeout_ms: int = 0, pre_ping: bool = True) -> sqlalchemy.Engine:
     """A pooled engine; create it inside each worker process, never at import time.
 
     `statement_timeout_ms` > 0 sets Postgres' statement_timeout for every connection
     (the `options` startup parameter: direct connections only, PgBouncer in transaction
     mode does not pass it on). 0 leaves the server's default (none): the projectors'
     batches and snapshots may take longer than a request may.
+
+    `pre_ping` tests each connection with a round trip when it leaves the pool, so a
+    connection dropped by a database restart is replaced instead of failing a request.
+    Without it a restart costs one 503 per pooled connection, and every request saves
+    that round trip (make bench measures both).
     """
     connect_args = {"connect_timeout": 5, "application_name": application_name}
     if statement_timeout_ms > 0:
         connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
     return sqlalchemy.create_engine(
         url,
-        pool_pre_ping=True,          # a connection dropped by a restart is replaced, not served
+        pool_pre_ping=pre_ping,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=POOL_TIMEOUT_SECONDS,  # waiting longer is worse than a 503
@@ -112,3 +117,11 @@ class SessionManager:
             req.context.session = None
         if committed:
             self._committed(session)
+
+
+def service_engine(settings, service: str) -> sqlalchemy.Engine:
+    """The engine of a service's API workers, from its CommonSettings."""
+    return create_db_engine(settings.database_url, settings.db_pool_size,
+                            application_name=service,
+                            statement_timeout_ms=settings.db_statement_timeout_ms,
+                            pre_ping=settings.db_pool_pre_ping)

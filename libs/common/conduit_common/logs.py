@@ -93,7 +93,11 @@ class SecurityHeadersMiddleware:
 
 
 class RequestIdMiddleware:
-    """Take X-Request-ID from the caller (or make one), echo it, log the request."""
+    """Take X-Request-ID from the caller (or make one), echo it, log the request
+    (unless `access_log` is off: the gateway logs every request too)."""
+
+    def __init__(self, access_log: bool = True):
+        self._access_log = access_log
 
     def process_request(self, req, resp):
         supplied = req.get_header(REQUEST_ID_HEADER) or ""
@@ -105,7 +109,7 @@ class RequestIdMiddleware:
 
     def process_response(self, req, resp, resource, req_succeeded):
         started = getattr(req.context, "started", None)
-        if started is not None:
+        if started is not None and self._access_log:
             level = logging.DEBUG if req.path in _QUIET_PATHS else logging.INFO
             fields = {"method": req.method, "path": req.path, "status": resp.status_code,
                       "duration_ms": round((time.perf_counter() - started) * 1000, 2)}

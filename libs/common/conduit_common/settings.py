@@ -16,6 +16,9 @@ class CommonSettings:
     db_pool_size: int = 5
     # Postgres statement_timeout of the request connections (0: none; see db.py).
     db_statement_timeout_ms: int = 1000
+    # Per-request overhead knobs, measured by `make bench` (docs/benchmarks.md).
+    access_log: bool = True
+    db_pool_pre_ping: bool = True
     # Keys whose tokens are still accepted but never used to sign: they let
     # CONDUIT_SECRET be rotated without signing everyone out (docs/operations.md).
     secret_fallbacks: tuple[str, ...] = ()
@@ -35,6 +38,8 @@ class CommonSettings:
             "max_body_bytes": env.int("MAX_BODY_BYTES", ONE_MIB, minimum=1),
             "db_pool_size": env.int("DB_POOL_SIZE", 5, minimum=1),
             "db_statement_timeout_ms": env.int("DB_STATEMENT_TIMEOUT_MS", 1000, minimum=0),
+            "access_log": env.flag("ACCESS_LOG", True),
+            "db_pool_pre_ping": env.flag("DB_POOL_PRE_PING", True),
             "secret_fallbacks": env.secret_list("CONDUIT_SECRET_FALLBACKS"),
             "consistency_wait_seconds": env.float("CONSISTENCY_WAIT_SECONDS", 0.25),
             "internal_port": env.optional_int("INTERNAL_PORT", minimum=1),

@@ -5,7 +5,7 @@ import falcon
 import sqlalchemy
 
 from conduit_common.app import create_service_app
-from conduit_common.db import create_db_engine
+from conduit_common.db import service_engine
 from conduit_common.events.projector import PositionStore
 from conduit_common.revocation import READ_MODEL_TTL_SECONDS, TokenVersions
 from conduit_common.tokens import TokenCodec
@@ -39,9 +39,7 @@ def create_app(settings: ArticlesSettings | None = None, *,
                codec: TokenCodec | None = None) -> falcon.App:
     """The articles app; tests pass a test engine, settings or a slug suffix."""
     settings = settings or ArticlesSettings.from_env()
-    engine = engine or create_db_engine(settings.database_url, settings.db_pool_size,
-                                        application_name="articles",
-                                        statement_timeout_ms=settings.db_statement_timeout_ms)
+    engine = engine or service_engine(settings, "articles")
     positions = PositionStore(POSITIONS)
     app = create_service_app("articles", settings, engine, codec,
                              ready=lambda c: positions.all_caught_up(c, PROJECTIONS),

@@ -10,7 +10,7 @@ from conduit_auth.resources import (CurrentUserResource, LogoutResource, UserSna
                                     UsersResource)
 from conduit_auth.services import AccountService
 from conduit_common.app import create_service_app
-from conduit_common.db import create_db_engine
+from conduit_common.db import service_engine
 from conduit_common.events.feed import EventFeedResource
 from conduit_common.events.outbox import outbox_metrics, read_your_writes
 from conduit_common.revocation import TokenVersions
@@ -24,9 +24,7 @@ def create_app(settings: AuthSettings | None = None, *,
                passwords: Passwords | None = None,
                codec: TokenCodec | None = None) -> falcon.App:
     settings = settings or AuthSettings.from_env()
-    engine = engine or create_db_engine(settings.database_url, settings.db_pool_size,
-                                        application_name=SERVICE,
-                                        statement_timeout_ms=settings.db_statement_timeout_ms)
+    engine = engine or service_engine(settings, SERVICE)
     codec = codec or TokenCodec(settings.secret, settings.jwt_ttl_seconds,
                                 fallbacks=settings.secret_fallbacks)
     passwords = passwords or Passwords(settings.argon2_time_cost, settings.argon2_memory_cost)

@@ -3,7 +3,7 @@ import falcon
 import sqlalchemy
 
 from conduit_common.app import create_service_app
-from conduit_common.db import create_db_engine
+from conduit_common.db import service_engine
 from conduit_common.events.feed import EventFeedResource
 from conduit_common.events.outbox import outbox_metrics, read_your_writes
 from conduit_common.events.projector import PositionStore
@@ -22,9 +22,7 @@ def create_app(settings: ProfilesSettings | None = None, *,
                engine: sqlalchemy.Engine | None = None) -> falcon.App:
     """Build the WSGI app; tests pass their own engine and settings."""
     settings = settings or ProfilesSettings.from_env()
-    engine = engine or create_db_engine(settings.database_url, settings.db_pool_size,
-                                        application_name=SERVICE,
-                                        statement_timeout_ms=settings.db_statement_timeout_ms)
+    engine = engine or service_engine(settings, SERVICE)
     positions = PositionStore(POSITIONS)
     app = create_service_app(
         SERVICE, settings, engine,

@@ -3,7 +3,11 @@ import json
 import time
 import logging
 
+import falcon
+import falcon.testing
 import jwt
+
+from conduit_common.logs import RequestIdMiddleware
 
 
 def auth(token, scheme="Token"):
@@ -130,6 +134,20 @@ def test_access_log_is_json_carrying_the_request_id(client, capsys):
     access = [line for line in lines if line["logger"] == "conduit.access"]
     assert access and access[-1]["request_id"] == "trace-me"
     assert access[-1]["status"] == 200 and access[-1]["service"] == "probe"
+
+
+def test_access_log_can_be_turned_off_and_the_request_id_still_travels(capsys):
+    class Hello:
+        def on_get(self, req, resp):
+            resp.media = {"ok": True}
+
+    app = falcon.App(middleware=[RequestIdMiddleware(access_log=False)])
+    app.add_route("/hello", Hello())
+    result = falcon.testing.TestClient(app).simulate_get("/hello",
+                                                         headers={"X-Request-ID": "quiet"})
+
+    assert result.headers["X-Request-ID"] == "quiet"
+    assert "conduit.access" not in capsys.readouterr().err
 
 
 def test_healthz_answers_without_a_database(client):

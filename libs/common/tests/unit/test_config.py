@@ -57,3 +57,14 @@ def test_a_short_fallback_secret_is_refused_by_name():
 def test_secret_has_no_default():
     with pytest.raises(ConfigError, match="CONDUIT_SECRET"):
         CommonSettings.from_env(Env({"DATABASE_URL": "postgresql://x/y"}))
+
+
+@pytest.mark.parametrize("raw, expected", [("1", True), ("true", True), ("ON", True),
+                                           ("0", False), ("no", False), ("", True)])
+def test_flags_read_the_usual_spellings_and_default_when_unset(raw, expected):
+    assert Env({"ACCESS_LOG": raw}).flag("ACCESS_LOG", True) is expected
+
+
+def test_a_flag_that_is_neither_yes_nor_no_is_refused_by_name():
+    with pytest.raises(ConfigError, match="ACCESS_LOG"):
+        Env({"ACCESS_LOG": "maybe"}).flag("ACCESS_LOG", True)
