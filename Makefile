@@ -13,6 +13,10 @@ PYTEST := $(BIN)/pytest
 # $(QUIETLY) LOG COMMAND...: the command's output goes to LOG, shown only if it fails.
 QUIETLY := scripts/quietly.sh
 
+# npm tools (newman, swagger-ui-dist): every target that starts the stack needs them.
+NPM ?= npm
+NODE_TOOLS := node_modules/.installed
+
 # Each fragment appends `test-<something>` targets to TEST_TARGETS.
 TEST_TARGETS := test-common $(addprefix test-,$(SERVICES))
 -include mk/*.mk

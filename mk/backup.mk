@@ -28,7 +28,7 @@ pitr: install ## recover make run's stopped cluster to TARGET_TIME=<ISO 8601 wit
 	@test -n "$(TARGET_TIME)" || { echo "usage: make pitr TARGET_TIME=2026-01-02T03:04:05+00:00" >&2; exit 1; }
 	$(CONDUIT_DEV_BACKUP) pitr --target-time $(TARGET_TIME)
 
-test-backup: install ## the restore drill and point-in-time recovery on real Postgres clusters
+test-backup: install $(NODE_TOOLS) ## the restore drill and point-in-time recovery on real Postgres clusters
 	$(PYTEST) tests/backup
 
 CONDUIT_DEV_BACKUP := PYTHONPATH=$(CURDIR)/tools $(BIN)/python -m conduit_dev.backup

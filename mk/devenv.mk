@@ -4,5 +4,5 @@ TEST_TARGETS += test-devenv
 
 .PHONY: test-devenv
 
-test-devenv: install ## make run + throwaway clusters from a private (0700) checkout, as root
+test-devenv: install $(NODE_TOOLS) ## make run + throwaway clusters from a private (0700) checkout, as root
 	$(PYTEST) tests/devenv

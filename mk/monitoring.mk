@@ -6,5 +6,5 @@ TEST_TARGETS += test-monitoring
 
 .PHONY: test-monitoring
 
-test-monitoring: install ## a stack with MONITORING on: Prometheus sees every target up
+test-monitoring: install $(NODE_TOOLS) ## a stack with MONITORING on: Prometheus sees every target up
 	$(PYTEST) tests/monitoring

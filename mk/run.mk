@@ -8,8 +8,6 @@
 #   make fuzz                a longer schemathesis hunt than the one in test-e2e: a fresh
 #                            random seed and FUZZ_EXAMPLES (300) examples per operation
 #   make gateway-routes      regenerate the gateway template's routes from gateway/routes.yml
-NPM ?= npm
-NODE_TOOLS := node_modules/.installed
 CONDUIT_DEV := PYTHONPATH=$(CURDIR)/tools $(BIN)/python -m conduit_dev
 
 TEST_TARGETS += test-e2e
