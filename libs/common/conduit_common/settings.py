@@ -1,9 +1,13 @@
 """Settings every service shares; services extend CommonSettings with their own."""
 from dataclasses import dataclass
 
-from conduit_common.config import Env
+from conduit_common.config import ConfigError, Env
 
 ONE_MIB = 1024 * 1024
+# Secrets published in this repository (.env.example): usable only with the explicit
+# dev flag, so a copied example can never run a shared deployment by accident.
+EXAMPLE_SECRETS = frozenset({"local-only-jwt-secret-change-me-0123456789"})
+DEV_FLAG = "CONDUIT_ALLOW_EXAMPLE_KEY"
 
 
 @dataclass(frozen=True)
@@ -30,8 +34,13 @@ class CommonSettings:
     @classmethod
     def common_from_env(cls, env: Env) -> dict:
         """Read the shared fields; subclasses add theirs and build the object."""
+        secret = env.secret("CONDUIT_SECRET")
+        if secret in EXAMPLE_SECRETS and not env.flag(DEV_FLAG, False):
+            raise ConfigError(f"environment variable CONDUIT_SECRET is the published example "
+                              f"from .env.example: set a secret of your own (or {DEV_FLAG}=1 "
+                              "for a local stack)")
         return {
-            "secret": env.secret("CONDUIT_SECRET"),
+            "secret": secret,
             "database_url": env.str("DATABASE_URL"),
             "jwt_ttl_seconds": env.int("JWT_TTL_SECONDS", 86400, minimum=1),
             "log_level": env.str("LOG_LEVEL", "INFO").upper(),

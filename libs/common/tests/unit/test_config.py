@@ -68,3 +68,27 @@ def test_flags_read_the_usual_spellings_and_default_when_unset(raw, expected):
 def test_a_flag_that_is_neither_yes_nor_no_is_refused_by_name():
     with pytest.raises(ConfigError, match="ACCESS_LOG"):
         Env({"ACCESS_LOG": "maybe"}).flag("ACCESS_LOG", True)
+
+
+EXAMPLE = "local-only-jwt-secret-change-me-0123456789"
+BASE = {"DATABASE_URL": "postgresql+psycopg2://u@h/conduit"}
+
+
+def test_the_published_example_secret_is_refused_without_the_dev_flag():
+    with pytest.raises(ConfigError, match="published example"):
+        CommonSettings.from_env(Env({**BASE, "CONDUIT_SECRET": EXAMPLE}))
+
+
+def test_the_example_secret_runs_a_local_stack_with_the_dev_flag():
+    settings = CommonSettings.from_env(Env({**BASE, "CONDUIT_SECRET": EXAMPLE,
+                                            "CONDUIT_ALLOW_EXAMPLE_KEY": "1"}))
+    assert settings.secret == EXAMPLE
+
+
+def test_every_secret_published_in_env_example_is_known_as_an_example():
+    from pathlib import Path
+    from conduit_common.settings import EXAMPLE_SECRETS
+    example = Path(__file__).resolve().parents[4] / ".env.example"
+    published = {line.split("=", 1)[1].strip() for line in example.read_text().splitlines()
+                 if line.startswith("CONDUIT_SECRET=")}
+    assert published and published <= EXAMPLE_SECRETS
