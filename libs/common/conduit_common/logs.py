@@ -1,4 +1,5 @@
-"""JSON logs that carry the request id, and the middleware that sets it."""
+"""JSON logs that carry the request id (and, while a span is active, the trace and
+span ids: tracing.py), and the middleware that sets the request id."""
 import contextvars
 import logging
 import re
@@ -7,6 +8,8 @@ import time
 import uuid
 
 import orjson
+
+from conduit_common.tracing import current_ids
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -18,8 +21,9 @@ access_log = logging.getLogger("conduit.access")
 # Query values under these names never reach a log line.
 _SENSITIVE_QUERY_KEYS = frozenset({"token", "access_token", "password", "secret", "key",
                                    "signature", "code"})
-# Probes hit these every few seconds; at INFO they would drown the real traffic.
-_QUIET_PATHS = frozenset({"/healthz", "/readyz"})
+# Probes, scrapes and the projectors' long-polls hit these every few seconds; at INFO
+# they would drown the real traffic.
+_QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/internal/events"})
 
 
 def current_request_id() -> str | None:
@@ -40,6 +44,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": _request_id.get(),
         }
+        ids = current_ids()
+        if ids is not None:
+            entry["trace_id"], entry["span_id"] = ids
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD_RECORD_KEYS})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

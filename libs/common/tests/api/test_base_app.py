@@ -162,13 +162,14 @@ def test_readyz_is_503_when_the_database_is_unreachable(client):
     assert result.json == {"errors": {"body": ["database is not reachable"]}}
 
 
-def test_probes_are_not_in_the_access_log_at_info(client, capsys):
-    client.simulate_get("/healthz")
-    client.simulate_get("/public")
+def test_probes_scrapes_and_feed_polls_are_not_in_the_access_log_at_info(client, capsys):
+    for path in ("/healthz", "/metrics", "/internal/events", "/public"):
+        client.simulate_get(path)
     loggers_and_paths = [(entry["logger"], entry.get("path"))
                          for entry in map(json.loads, capsys.readouterr().err.splitlines())]
     assert ("conduit.access", "/public") in loggers_and_paths
-    assert ("conduit.access", "/healthz") not in loggers_and_paths
+    for quiet in ("/healthz", "/metrics", "/internal/events"):
+        assert ("conduit.access", quiet) not in loggers_and_paths
 
 
 def test_a_database_that_is_down_is_a_fast_503_not_a_500(client):
