@@ -18,10 +18,12 @@ projection lag. With the RealWorld peers of ../shared/peers installed (--peers D
 they are seeded and loaded with the same scenario in the same run.
 """
 import argparse
+import contextlib
 import json
 import math
 import os
 import shutil
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
+from conduit_common.testing.postgres import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -66,14 +69,50 @@ COMPARED = ("list articles", "single article", "feed", "current user")
 VARIANTS = (
     ("access log off", {"ACCESS_LOG": "0"},
      "the services' JSON access log line per request (the gateway logs every request too)"),
-    ("pool pre-ping off", {"DB_POOL_PRE_PING": "0"},
-     "SQLAlchemy's round trip that tests each pooled connection on checkout"),
+    ("pool pre-ping on every checkout", {"DB_POOL_PRE_PING": "always"},
+     "SQLAlchemy's pool_pre_ping (a round trip per request) instead of the default, which "
+     "tests only connections idle for over a second"),
+    ("tracing on", {"OTEL_EXPORTER_OTLP_ENDPOINT": "<sink>"},
+     "OpenTelemetry spans (server, SQL, peer calls) exported over OTLP/HTTP to a local "
+     "sink that discards them (conduit_common.testing.otlp_sink); off is the default"),
 )
+# A variant setting this value gets the URL of an OTLP sink started for its run.
+OTLP_SINK = "<sink>"
 
 
 def overhead_variant(stack, data, opts, state_dir, stamp, main_results, label, settings, what):
     """Restart the stack with one knob changed and load the compared endpoints again."""
-    variant = Stack({**stack.env, **settings},
+    with otlp_sink(settings) as env:
+        return _overhead_variant(stack, data, opts, state_dir, stamp, main_results, label,
+                                 settings, env, what)
+
+
+@contextlib.contextmanager
+def otlp_sink(settings: dict):
+    """Settings with OTLP_SINK replaced by the URL of a sink process (tracing on)."""
+    if OTLP_SINK not in settings.values():
+        yield settings
+        return
+    port = free_port()
+    sink = subprocess.Popen([sys.executable, "-m", "conduit_common.testing.otlp_sink",
+                             "--port", str(port)])
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                requests.post(f"{url}/v1/traces", data=b"", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        yield {k: url if v == OTLP_SINK else v for k, v in settings.items()}
+    finally:
+        sink.terminate()
+        sink.wait(timeout=10)
+
+
+def _overhead_variant(stack, data, opts, state_dir, stamp, main_results, label, settings,
+                      env, what):
+    variant = Stack({**stack.env, **env},
                     REPORTS / f"stack-{stamp}-{label.replace(' ', '-')}.log", label)
     print(f"restarting the stack: {label}", flush=True)
     with variant:

@@ -18,6 +18,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
+from conduit_common.testing.otlp_sink import OtlpSink  # noqa: E402
 from conduit_common.testing.postgres import free_port  # noqa: E402
 from conduit_dev import processes  # noqa: E402
 from conduit_dev.config import DEFAULT_PORTS, StackConfig  # noqa: E402
@@ -72,11 +73,26 @@ def _local_config(run_dir: Path) -> StackConfig:
 
 
 @pytest.fixture(scope="session")
-def stack():
+def otlp_sink():
+    """Where the stack's processes export their spans: tracing is on in the e2e stack
+    (test_tracing.py reads what arrived)."""
+    with OtlpSink(keep=True) as sink:
+        yield sink
+
+
+# Tracing on (to the sink), exporting every 100 ms instead of every 5 s.
+def _tracing_environ(sink: OtlpSink) -> dict:
+    return {"OTEL_EXPORTER_OTLP_ENDPOINT": sink.url, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+
+
+@pytest.fixture(scope="session")
+def stack(otlp_sink):
     base_url = os.environ.get("CONDUIT_BASE_URL")
     if base_url:
         yield ExternalStack(base_url)
         return
+    saved = {name: os.environ.get(name) for name in _tracing_environ(otlp_sink)}
+    os.environ.update(_tracing_environ(otlp_sink))   # the processes inherit os.environ
     # Not pytest's tmp_path: nginx workers run as nobody under root and need to reach it.
     run_dir = Path(tempfile.mkdtemp(prefix="conduit-e2e-"))
     run_dir.chmod(0o755)
@@ -86,6 +102,11 @@ def stack():
             yield local
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @pytest.fixture

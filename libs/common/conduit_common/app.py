@@ -17,6 +17,7 @@ from conduit_common.revocation import TokenVersions
 from conduit_common.settings import CommonSettings
 from conduit_common.text import NulGuardMiddleware
 from conduit_common.tokens import TokenCodec
+from conduit_common.tracing import configure_tracing
 
 
 def create_service_app(service: str, settings: CommonSettings, engine: sqlalchemy.Engine,
@@ -36,6 +37,9 @@ def create_service_app(service: str, settings: CommonSettings, engine: sqlalchem
     codec = codec or TokenCodec(settings.secret, settings.jwt_ttl_seconds,
                                 fallbacks=settings.secret_fallbacks)
     instrument_pool(engine, service)
+    # Before the app is made: with OTEL_EXPORTER_OTLP_ENDPOINT set, falcon.App becomes
+    # the instrumented one (a server span per request); unset, nothing changes.
+    configure_tracing(service, engines=[engine])
     app = falcon.App(middleware=[
         RequestIdMiddleware(settings.access_log),
         SecurityHeadersMiddleware(),

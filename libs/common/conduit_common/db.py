@@ -5,6 +5,8 @@ from contextlib import contextmanager
 import sqlalchemy
 from sqlalchemy.orm import Session, sessionmaker
 
+from conduit_common.tracing import trace_engine
+
 # Constraint and index names of every service's MetaData. The migrations spell these
 # names out, so changing a pattern here means a migration in each service.
 NAMING_CONVENTION = {
@@ -42,7 +44,7 @@ def create_db_engine(url: str, pool_size: int = 5, application_name: str = "cond
     connect_args = {"connect_timeout": 5, "application_name": application_name}
     if statement_timeout_ms > 0:
         connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
-    return sqlalchemy.create_engine(
+    engine = sqlalchemy.create_engine(
         url,
         pool_pre_ping=pre_ping,
         pool_size=pool_size,
@@ -53,6 +55,8 @@ def create_db_engine(url: str, pool_size: int = 5, application_name: str = "cond
         hide_parameters=True,
         connect_args=connect_args,
     )
+    trace_engine(engine)   # a span per statement, when tracing is on in this process
+    return engine
 
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})

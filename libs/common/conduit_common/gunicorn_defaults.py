@@ -44,5 +44,11 @@ def child_exit(server, worker):
     multiprocess.mark_process_dead(worker.pid)
 
 
+def worker_exit(server, worker):
+    """Export the spans still buffered in this worker (tracing.py; no-op when off)."""
+    from conduit_common.tracing import shutdown
+    shutdown()
+
+
 def on_exit(server):
     shutil.rmtree(os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""), ignore_errors=True)

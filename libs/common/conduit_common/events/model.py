@@ -40,16 +40,24 @@ class Event:
     data: dict
     # When the owner wrote it (its clock): the projector's lag is measured from it.
     time: datetime | None = None
+    # The W3C traceparent of the span that recorded it, when tracing was on (outbox.py):
+    # the projector's batch span links to it. Never part of `data`.
+    trace: str | None = None
 
     def to_json(self) -> dict:
-        return {"position": str(self.position), "type": self.type, "data": self.data,
-                "time": self.time.isoformat() if self.time else None}
+        document = {"position": str(self.position), "type": self.type, "data": self.data,
+                    "time": self.time.isoformat() if self.time else None}
+        if self.trace:
+            document["trace"] = self.trace
+        return document
 
     @classmethod
     def from_json(cls, document: dict) -> "Event":
         time = document.get("time")
+        trace = document.get("trace")
         return cls(Position.parse(document["position"]), str(document["type"]),
-                   dict(document["data"]), datetime.fromisoformat(time) if time else None)
+                   dict(document["data"]), datetime.fromisoformat(time) if time else None,
+                   str(trace) if trace else None)
 
 
 @dataclass(frozen=True)

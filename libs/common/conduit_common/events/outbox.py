@@ -9,6 +9,12 @@ events whose transaction is below the oldest one still running
 Events are read in (xid, id) order; that order is also the order of conflicting
 changes, because each of our write transactions takes its xid with its first row
 change (under that row's lock). Consumers still apply users by version.
+
+Trace context: with tracing on, `record` stores the recording span's W3C traceparent
+inside the event's JSON under the reserved key `_trace` (no extra column, no
+migration; an event without it is simply not linked), and `read` takes it out again
+into `Event.trace`, so projections never see it. The feed sends it as the event's
+`trace` field and the projector's batch span links to it (projector.py).
 """
 import logging
 import time
@@ -24,6 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import UserDefinedType
 
 from conduit_common.events.model import START, Event, Position
+from conduit_common.tracing import traceparent
 
 log = logging.getLogger("conduit.events")
 
@@ -80,6 +87,9 @@ class OutboxTables:
     horizon: Table
 
 
+# The key of `data` that holds the trace context in the table (see the module doc).
+TRACE_KEY = "_trace"
+
 _VISIBLE = "xid < pg_snapshot_xmin(pg_current_snapshot())"
 
 
@@ -122,6 +132,11 @@ class Outbox:
         The position is also kept in `session.info["events"]`, so that the request can
         wait for consumers after the commit (read-your-writes).
         """
+        if TRACE_KEY in data:
+            raise ValueError(f"{TRACE_KEY!r} is reserved for the trace context")
+        context = traceparent()
+        if context is not None:
+            data = {**data, TRACE_KEY: context}
         row = session.execute(
             insert(self.tables.events).values(type=event_type, data=data)
             .returning(self.tables.events.c.id,
@@ -135,8 +150,13 @@ class Outbox:
 
     def read(self, connection, after: Position, limit: int) -> list[Event]:
         rows = connection.execute(self._read, {"xid": after.xid, "id": after.id, "limit": limit})
-        return [Event(Position(row.xid, row.id), row.type, row.data, row.created_at)
-                for row in rows]
+        events = []
+        for row in rows:
+            data = dict(row.data)
+            context = data.pop(TRACE_KEY, None)
+            events.append(Event(Position(row.xid, row.id), row.type, data, row.created_at,
+                                context if isinstance(context, str) else None))
+        return events
 
     def head(self, connection) -> Position:
         """The newest readable position (or the pruning horizon, if newer)."""

@@ -10,6 +10,10 @@ snapshot, then the feed is replayed from the snapshot's position.
 
 One projector per (service, source) is active at a time: it holds a Postgres
 advisory lock on a connection of its own; another instance waits as a standby.
+
+With tracing on (tracing.py), each applied batch is one span, `project <projection>`
+(kind CONSUMER), with a Link to the span that recorded each of its events (the owner's
+request): a trace of a write leads to the batch that made it visible elsewhere.
 """
 import logging
 import threading
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import (BigInteger, Boolean, Column, DateTime, MetaData, Table, Text, func,
                         select, text)
@@ -30,6 +35,7 @@ from sqlalchemy.orm import Session
 from conduit_common.db import SessionManager
 from conduit_common.events.model import Event, Position
 from conduit_common.events.transport import EventSource, SnapshotRequired
+from conduit_common import tracing
 
 log = logging.getLogger("conduit.projector")
 
@@ -137,6 +143,24 @@ class LagWindow:
         return len(self._lags)
 
 
+def batch_span(projection: str, events: list[Event], position: Position):
+    """The span of one applied batch, linked to the spans that recorded its events
+    (one link per distinct trace context; the SDK keeps at most 128 by default,
+    OTEL_SPAN_LINK_COUNT_LIMIT). A no-op span while tracing is off."""
+    links, seen = [], set()
+    if tracing.active():
+        for event in events:
+            if event.trace and event.trace not in seen:
+                seen.add(event.trace)
+                link = tracing.link_to(event.trace)
+                if link is not None:
+                    links.append(link)
+    return tracing.tracer().start_as_current_span(
+        f"project {projection}", kind=SpanKind.CONSUMER, links=links,
+        attributes={"conduit.projection": projection, "conduit.events": len(events),
+                    "conduit.position": str(position)})
+
+
 class Projector:
     """Keeps one projection up to date with one source."""
 
@@ -178,7 +202,8 @@ class Projector:
             return 0
         caught_up = tracked.caught_up or len(batch.events) < self._batch
         if batch.events or caught_up != tracked.caught_up:
-            with self._sessions.session() as session:
+            with batch_span(self.projection.name, batch.events, batch.position), \
+                    self._sessions.session() as session:
                 self.projection.apply(session, batch.events)
                 self._positions.save(session, self.projection.name, batch.position, caught_up)
             self._tracked = Tracked(batch.position, caught_up)

@@ -30,6 +30,7 @@ from conduit_common.http import InternalClient
 from conduit_common.logs import configure_logging
 from conduit_common.media import install_media_handlers
 from conduit_common.metrics import MetricsResource
+from conduit_common import tracing
 
 log = logging.getLogger("conduit.projector")
 
@@ -90,6 +91,8 @@ def run_worker(service: str, build: Callable[[], tuple[list[Projector], Position
                ) -> int:
     """Run every projector until SIGTERM/SIGINT; serve health on PROJECTOR_PORT."""
     configure_logging(f"{service}-projector", os.environ.get("LOG_LEVEL", "INFO").upper())
+    # Before build(): its engines and HTTP sessions are then traced (when tracing is on).
+    tracing.configure_tracing(f"{service}-projector")
     projectors, positions, engine = build()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -109,6 +112,7 @@ def run_worker(service: str, build: Callable[[], tuple[list[Projector], Position
     for thread in threads:
         thread.join(timeout=10)
     engine.dispose()
+    tracing.shutdown()
     return 0
 
 
