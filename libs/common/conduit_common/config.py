@@ -47,6 +47,12 @@ class Env:
             return False
         raise ConfigError(f"environment variable {name} must be 1/true/yes/on or 0/false/no/off")
 
+    def choice(self, name: str, choices: tuple, default: str) -> str:
+        value = self.str(name, default).strip().lower()
+        if value not in choices:
+            raise ConfigError(f"environment variable {name} must be one of {', '.join(choices)}")
+        return value
+
     def optional_int(self, name: str, minimum=None) -> "int | None":
         """An integer if the variable is set, else None."""
         return self.int(name, minimum=minimum) if self.str(name, "") else None

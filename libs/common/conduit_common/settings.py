@@ -22,7 +22,7 @@ class CommonSettings:
     db_statement_timeout_ms: int = 1000
     # Per-request overhead knobs, measured by `make bench` (docs/benchmarks.md).
     access_log: bool = True
-    db_pool_pre_ping: bool = True
+    db_pool_pre_ping: str = "idle"
     # Keys whose tokens are still accepted but never used to sign: they let
     # CONDUIT_SECRET be rotated without signing everyone out (docs/operations.md).
     secret_fallbacks: tuple[str, ...] = ()
@@ -48,7 +48,7 @@ class CommonSettings:
             "db_pool_size": env.int("DB_POOL_SIZE", 5, minimum=1),
             "db_statement_timeout_ms": env.int("DB_STATEMENT_TIMEOUT_MS", 1000, minimum=0),
             "access_log": env.flag("ACCESS_LOG", True),
-            "db_pool_pre_ping": env.flag("DB_POOL_PRE_PING", True),
+            "db_pool_pre_ping": env.choice("DB_POOL_PRE_PING", ("idle", "always", "off"), "idle"),
             "secret_fallbacks": env.secret_list("CONDUIT_SECRET_FALLBACKS"),
             "consistency_wait_seconds": env.float("CONSISTENCY_WAIT_SECONDS", 0.25),
             "internal_port": env.optional_int("INTERNAL_PORT", minimum=1),

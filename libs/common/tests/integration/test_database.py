@@ -192,3 +192,39 @@ def test_without_a_statement_budget_the_server_default_holds(conduit_database):
     with engine.connect() as connection:
         assert connection.execute(sqlalchemy.text("SHOW statement_timeout")).scalar() == "0"
     engine.dispose()
+
+
+def test_an_idle_connection_killed_by_the_server_is_replaced_not_served(
+        conduit_database, monkeypatch):
+    from conduit_common import db
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    engine = db.create_db_engine(conduit_database.url_for("auth"), pool_size=1)
+    with engine.connect() as connection:
+        pid = connection.execute(sqlalchemy.text("SELECT pg_backend_pid()")).scalar_one()
+    admin = sqlalchemy.create_engine(conduit_database.admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:     # as a database restart would
+        connection.execute(sqlalchemy.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    admin.dispose()
+
+    with engine.connect() as connection:    # the pooled one fails its ping: a fresh one
+        assert connection.execute(sqlalchemy.text("SELECT pg_backend_pid()")).scalar_one() != pid
+    engine.dispose()
+
+
+def test_only_a_connection_idle_for_a_while_is_pinged(conduit_database, monkeypatch):
+    from conduit_common import db
+    engine = db.create_db_engine(conduit_database.url_for("auth"), pool_size=1)
+    pings = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping",
+                        lambda connection: pings.append(1) or real_ping(connection))
+    for _ in range(3):                      # back-to-back: no round trip spent on pings
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text("SELECT 1"))
+    busy = len(pings)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    with engine.connect() as connection:
+        connection.execute(sqlalchemy.text("SELECT 1"))
+
+    assert (busy, len(pings)) == (0, 1)
+    engine.dispose()
