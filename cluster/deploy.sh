@@ -2,20 +2,22 @@
 # Deploy Conduit, or one part of it, to the cluster of the current kubectl context.
 #
 # Usage: cluster/deploy.sh [-o OVERLAY] [-g] [-n] [TARGET]
-#   TARGET  all (default) | shared | auth | profiles | articles
+#   TARGET  all (default) | shared | auth | profiles | articles | docs
 #           shared = namespace, Postgres, Ingress, NetworkPolicies, config and secrets;
 #           a service = its Deployment, Service, ServiceAccount, HPA, PDB (and route),
 #           and its projector (<service>-projector, same image) where it has one,
-#           plus the config and secrets they read. CI runs `shared` once, then one
-#           service per pipeline.
+#           plus the config and secrets they read; docs = the API docs page (its own
+#           image, docker/docs.Dockerfile). CI runs `shared` once, then one service
+#           per pipeline, and `docs` from the parent pipeline.
 #   -o      overlay under k8s/overlays (default gce)
 #   -g      route with Gateway API HTTPRoutes instead of the Ingress
 #   -n      dry run: print the manifest that would be applied and stop
 #
 # Environment:
-#   IMAGE_TAG        tag of the service images (default: the overlay's)
+#   IMAGE_TAG        tag of the images, services and docs (default: the overlay's)
 #   IMAGE_REGISTRY   registry path the images live under, e.g. $CI_REGISTRY_IMAGE
 #                    (default: the overlay's); an image is $IMAGE_REGISTRY/<service>
+#                    (and $IMAGE_REGISTRY/docs)
 #   CONDUIT_SECRET DB_USER DB_PASSWORD AUTH_DB_PASSWORD PROFILES_DB_PASSWORD
 #   ARTICLES_DB_PASSWORD   the values of the conduit-secrets Secret (required)
 #   CONDUIT_SECRET_FALLBACKS  previous JWT keys, comma-separated (optional; rotation)
@@ -34,7 +36,9 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 namespace=conduit   # k8s/base/kustomization.yaml
-services=(auth profiles articles)
+# What deploys on its own, each from an image of the same name: the three services
+# and the API docs page.
+services=(auth profiles articles docs)
 # Everything a service's pipeline deploys: its own objects (app=<service>) and those
 # of its projector (app=<service>-projector, the same image with `project`), if any.
 apps_of() { echo "$1 $1-projector"; }
@@ -46,7 +50,7 @@ optional_secret_keys=(CONDUIT_SECRET_FALLBACKS)
 
 log() { echo "deploy: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-usage() { sed -n '3,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '3,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 # The placeholder host of k8s/components/tls and gateway-api, replaced by CONDUIT_HOST.
 placeholder_host=conduit.example.com
 lets_encrypt=https://acme-v02.api.letsencrypt.org/directory

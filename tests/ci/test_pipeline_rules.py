@@ -80,3 +80,14 @@ def test_service_deploy_is_automatic_on_tags_manual_on_main_absent_elsewhere(san
     assert on_main["deploy"] == "manual"
     assert on_tag["deploy"] == "on_success"
     assert {on_tag[job] for job in ("test", "lint", "pack")} == {"on_success"}
+
+
+def test_docs_image_builds_when_the_page_changes_and_deploys_on_tags(sandbox):
+    sandbox.branch("change-docs-page")
+    assert "docs" not in sandbox.jobs()
+    sandbox.commit_file("gateway/docs/ci-probe.html")
+    on_branch = sandbox.jobs()
+    assert on_branch["docs"] == "on_success" and "deploy-docs" not in on_branch
+    assert children(on_branch) == set()
+    on_tag = sandbox.jobs(*TAG_PIPELINE)
+    assert (on_tag["docs"], on_tag["deploy-docs"]) == ("on_success", "on_success")

@@ -227,10 +227,11 @@ def test_deploy_renders_images_with_the_pipeline_tag_and_the_secret_values(fake_
     images = {c["image"] for d in docs if d["kind"] == "Deployment"
               for c in d["spec"]["template"]["spec"]["containers"]}
     services = ("auth", "profiles", "articles")
-    # The projectors run the profiles and articles images: nothing new to push.
-    assert images == {f"registry.example.org/x/{s}:1a2b3c" for s in services}
+    # The projectors run the profiles and articles images: nothing new to push. The
+    # docs page has an image of its own, under the same registry and tag.
+    assert images == {f"registry.example.org/x/{s}:1a2b3c" for s in services + ("docs",)}
     assert {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"} == {
-        *services, "profiles-projector", "articles-projector"}
+        *services, "profiles-projector", "articles-projector", "docs"}
     (secret,) = [d for d in docs if d["kind"] == "Secret"
                  and d["metadata"]["name"].startswith("conduit-secrets-")]
     assert {k: base64.b64decode(v).decode() for k, v in secret["data"].items()} == SECRETS
@@ -265,7 +266,7 @@ def test_deploy_all_applies_everything_and_prints_the_address(fake_bin, tmp_path
     assert applied_objects(log, tmp_path / "applied") == everything
     waited = [c.split()[-2] for c in calls(log) if "rollout status" in c]
     assert sorted(waited) == ["deployment/articles", "deployment/articles-projector",
-                              "deployment/auth", "deployment/profiles",
+                              "deployment/auth", "deployment/docs", "deployment/profiles",
                               "deployment/profiles-projector", "statefulset/postgres"]
     assert "https://api.conduit.test/flask/api" in result.stdout
     assert "203.0.113.7" in result.stdout
@@ -308,6 +309,19 @@ def test_deploying_a_service_deploys_its_projector_too(fake_bin, tmp_path):
                 if kind == "Deployment" and not name.startswith("articles")}
     waited = [c.split()[-2] for c in calls(log) if "rollout status" in c]
     assert waited == ["deployment/articles", "deployment/articles-projector"]
+
+
+def test_deploying_docs_rolls_only_the_docs_page(fake_bin, tmp_path):
+    """CI's deploy-docs: the docs image at the pipeline's tag, nothing else rolls."""
+    env, log = fake_bin
+    assert deploy(env, "docs", IMAGE_TAG="1a2b3c").returncode == 0
+    applied = applied_objects(log, tmp_path / "applied")
+    assert {k for k, n in applied if n == "docs"} == {
+        "ServiceAccount", "Deployment", "Service", "PodDisruptionBudget"}
+    assert {n for k, n in applied if k == "Deployment"} == {"docs"}
+    assert {k for k, n in applied if n != "docs"} == {"Secret", "ConfigMap"}
+    waited = [c.split()[-2] for c in calls(log) if "rollout status" in c]
+    assert waited == ["deployment/docs"]
 
 
 def test_deploy_fails_clearly_and_can_roll_back_a_stuck_rollout(fake_bin):

@@ -73,7 +73,9 @@ def budget(rendered):
     direct = {
         "projectors": sum(most_pods(p) * engine_connections(projector_pool_size(s))
                           for p, s in PROJECTORS.items()),
-        "migrations": sum(most_pods(d) for d in by["Deployment"]),
+        # Every pod with a `migrate` init container (not the docs page's).
+        "migrations": sum(most_pods(n) for n, d in by["Deployment"].items()
+                          if d["spec"]["template"]["spec"].get("initContainers")),
         "feeds": sum(most_pods(o) * workers * engine_connections(feed) for o in FEED_OWNERS),
     }
     return {

@@ -14,6 +14,8 @@ CALLS = {("profiles-projector", "auth"), ("articles-projector", "auth"),
 SERVICES = ("auth", "profiles", "articles")
 PROJECTORS = ("profiles-projector", "articles-projector")
 PUBLIC_PORT, INTERNAL_PORT, PROJECTOR_PORT = 8000, 9000, 8000
+# The API docs page (k8s/base/docs.yaml): only the controllers reach it; it calls nobody.
+DOCS, DOCS_PORT = "docs", 8080
 PROMETHEUS_LABELS = {"app.kubernetes.io/name": "prometheus"}
 
 
@@ -164,6 +166,7 @@ def expected_edges(rendered):
     # only; Prometheus scrapes /metrics where it is served (the services' internal
     # port, the projectors' one port), nothing else.
     edges = {(c, s, PUBLIC_PORT, "TCP") for c in CONTROLLERS for s in SERVICES}
+    edges |= {(c, DOCS, DOCS_PORT, "TCP") for c in CONTROLLERS}
     edges |= {(caller, callee, INTERNAL_PORT, "TCP") for caller, callee in CALLS}
     edges |= {("prometheus", s, INTERNAL_PORT, "TCP") for s in SERVICES}
     edges |= {("prometheus", p, PROJECTOR_PORT, "TCP") for p in PROJECTORS}
@@ -242,3 +245,10 @@ def test_the_evaluator_notices_an_extra_permission(docs):
             policy["spec"]["ingress"][0]["from"].append(
                 {"namespaceSelector": {"matchLabels": namespace_labels("ingress-nginx")}})
     assert ("ingress-nginx", "postgres", 5432, "TCP") in allowed_edges(rendered)
+
+
+def test_only_the_controllers_reach_docs_and_docs_reaches_only_dns(docs, target):
+    edges = allowed_edges(docs(target))
+    assert {e for e in edges if e[1] == DOCS} == {
+        (c, DOCS, DOCS_PORT, "TCP") for c in CONTROLLERS}
+    assert {e[1] for e in edges if e[0] == DOCS} == {"kube-dns"}

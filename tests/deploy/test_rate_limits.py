@@ -15,6 +15,8 @@ LIMITED_PATHS = {
 }
 FREE_PATHS = ("/flask/api/user", "/flask/api/users/loginX", "/flask/api/users/x",
               "/flask/api/profiles/x", "/flask/api/articles", "/flask/api/tags")
+# The API docs page has an Ingress of its own: no limit, no rewrite (test_routing.py).
+DOCS_PATHS = ("/flask/api/docs", "/flask/api/docs/", "/flask/api/docs/openapi.yml")
 
 
 def normalise(uri):
@@ -44,9 +46,11 @@ def test_login_and_registration_have_their_limits_and_nothing_else_does(docs, ov
                              "limit-burst-multiplier": str(burst // rpm)}, name
         else:
             assert limit == {}, name
-        # Same routing annotations everywhere: one host, one regex behaviour.
+        # Same routing annotations everywhere: one host, one regex behaviour; the API
+        # paths drop /flask, the docs page keeps its path.
         assert notes["nginx.ingress.kubernetes.io/use-regex"] == "true"
-        assert notes["nginx.ingress.kubernetes.io/rewrite-target"] == "$1"
+        rewrite = notes.get("nginx.ingress.kubernetes.io/rewrite-target")
+        assert rewrite == (None if name == "conduit-docs" else "$1"), name
 
 
 def test_each_limited_path_meets_its_own_ingress_and_no_other_path_does(docs, overlay):
@@ -55,6 +59,8 @@ def test_each_limited_path_meets_its_own_ingress_and_no_other_path_does(docs, ov
         assert ingress_of(rendered, uri) == name, uri
     for uri in FREE_PATHS:
         assert ingress_of(rendered, uri) == "conduit", uri
+    for uri in DOCS_PATHS:
+        assert ingress_of(rendered, uri) == "conduit-docs", uri
 
 
 def test_gateway_api_has_separate_login_and_registration_routes(docs, gateway_target):

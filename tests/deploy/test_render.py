@@ -8,6 +8,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 SERVICES = ("auth", "profiles", "articles")
 # Projector Deployment -> the service whose image it runs.
 PROJECTORS = {"profiles-projector": "profiles", "articles-projector": "articles"}
+# The API docs page: an image of its own (docker/docs.Dockerfile).
+DOCS = "docs"
 
 KUBERNETES_VERSION = "1.32.0"
 YAMLLINT_CONFIG = (
@@ -50,7 +52,7 @@ def test_no_image_is_latest_or_untagged(docs, target):
 
 
 def test_base_uses_bare_service_image_names_with_a_fixed_tag():
-    for file, service in [(s, s) for s in SERVICES] + list(PROJECTORS.items()):
+    for file, service in [(s, s) for s in SERVICES + (DOCS,)] + list(PROJECTORS.items()):
         text = (ROOT / "k8s" / "base" / f"{file}.yaml").read_text()
         images = {line.split("image:")[1].strip() for line in text.splitlines()
                   if "image:" in line}
@@ -62,7 +64,7 @@ def test_base_uses_bare_service_image_names_with_a_fixed_tag():
 def test_gce_sets_registry_and_tag_through_kustomize_images(docs):
     spec = yaml.safe_load((ROOT / "k8s" / "overlays" / "gce" / "kustomization.yaml").read_text())
     declared = {i["name"]: i for i in spec["images"]}
-    assert set(declared) == set(SERVICES)
+    assert set(declared) == set(SERVICES) | {DOCS}
     for doc in docs("gce"):
         for container in containers_of(doc):
             if container["image"].startswith("postgres:"):

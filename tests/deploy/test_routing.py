@@ -12,6 +12,14 @@ ALWAYS_UNROUTED = (
     "/flask/internal/users", "/flask/api/internal/users", "/healthz", "/flask/healthz",
     "/flask/api/users/../../internal/users",
 )
+# The API docs page (k8s/base/docs.yaml): not in gateway/routes.yml (the dev gateway
+# serves it from files), reached in k8s on the docs Service with the path unchanged.
+DOCS_PORT = 8080
+DOCS_PATHS = ("/flask/api/docs", "/flask/api/docs/", "/flask/api/docs/index.html",
+              "/flask/api/docs/openapi.yml", "/flask/api/docs/swagger-ui-bundle.js",
+              "/flask/api/docs/swagger-ui.css", "/flask/api/docs/../docs/openapi.yml")
+NOT_DOCS_PATHS = ("/flask/api/docsX", "/flask/api/doc", "/flask/api/docs-x", "/api/docs",
+                  "/api/docs/", "/flask/docs/", "/docs/", "/flask/api/docs/../users/x")
 
 
 def normalise(uri):
@@ -58,7 +66,8 @@ def ingress_locations(docs):
         assert ingress["spec"]["ingressClassName"] == "nginx"
         annotations = ingress["metadata"]["annotations"]
         assert annotations["nginx.ingress.kubernetes.io/use-regex"] == "true"
-        rewrite = annotations["nginx.ingress.kubernetes.io/rewrite-target"]
+        # None: the path goes upstream unchanged (the docs page).
+        rewrite = annotations.get("nginx.ingress.kubernetes.io/rewrite-target")
         for rule in ingress["spec"]["rules"]:
             for path in rule["http"]["paths"]:
                 assert path["pathType"] == "ImplementationSpecific"
@@ -74,6 +83,8 @@ def nginx_route(locations, uri):
     for path, target, service, port in sorted(locations, key=lambda loc: -len(loc[0])):
         if re.match(path, uri, re.IGNORECASE):
             found = re.search(path, uri, re.IGNORECASE)
+            if target is None:
+                return service, port, uri
             upstream = re.sub(r"\$(\d)", lambda m: found.group(int(m.group(1))) or "", target)
             return service, port, upstream
     return None
@@ -171,3 +182,38 @@ def test_gateway_listens_for_https_and_http_on_an_nginx_gateway_class(docs, gate
     assert gateway["spec"]["gatewayClassName"] == "nginx"
     assert {(ln["name"], ln["protocol"], ln["port"]) for ln in gateway["spec"]["listeners"]} == {
         ("http", "HTTP", 80), ("https", "HTTPS", 443)}
+
+
+# --- the API docs page ---------------------------------------------------------------
+
+def assert_routes_the_docs_page(rendered, route_of):
+    """Every docs path reaches the docs Service's port 8080 unchanged (the docs nginx
+    serves /flask/api/docs/ itself, so the page's relative URLs resolve); look-alikes
+    do not, and no API path lands there."""
+    for uri in DOCS_PATHS:
+        got = route_of(uri)
+        assert got is not None, f"{uri} is not routed"
+        service, port, upstream = got
+        assert (service, upstream) == ("docs", normalise(uri)), uri
+        assert service_port(rendered, service, port) == DOCS_PORT
+    for uri in NOT_DOCS_PATHS:
+        got = route_of(uri)
+        assert got is None or got[0] != "docs", f"{uri} must not reach docs"
+
+
+def test_ingress_routes_the_docs_page_to_docs_unchanged(docs, routes, overlay):
+    rendered = docs(overlay)
+    locations = ingress_locations(rendered)
+    assert_routes_the_docs_page(rendered, lambda uri: nginx_route(locations, uri))
+    for uri in sample_paths(routes):
+        got = nginx_route(locations, uri)
+        assert got is None or got[0] != "docs", uri
+
+
+def test_httproute_routes_the_docs_page_to_docs_unchanged(docs, routes, gateway_target):
+    rendered = docs(gateway_target)
+    matches = gateway_matches(rendered)
+    assert_routes_the_docs_page(rendered, lambda uri: gateway_route(matches, uri))
+    for uri in sample_paths(routes):
+        got = gateway_route(matches, uri)
+        assert got is None or got[0] != "docs", uri

@@ -62,7 +62,7 @@ def test_ingresses_serve_the_certificate_for_their_host_redirect_and_send_hsts(d
     cert = certificate(rendered)
     ingresses = by_kind(rendered, "Ingress")
     assert {i["metadata"]["name"] for i in ingresses} == {
-        "conduit", "conduit-login", "conduit-register"}
+        "conduit", "conduit-login", "conduit-register", "conduit-docs"}
     (headers,) = [d for d in by_kind(rendered, "ConfigMap")
                   if d["metadata"]["name"] == "conduit-response-headers"]
     assert headers["data"]["Strict-Transport-Security"] == HSTS

@@ -11,6 +11,10 @@ WORKLOADS = ("Deployment", "StatefulSet")
 # uses. Only they call other services (their owners' event feeds); the APIs call none.
 PROJECTORS = {"profiles-projector": "profiles", "articles-projector": "articles"}
 CALLS = {"profiles-projector": ("auth",), "articles-projector": ("auth", "profiles")}
+# The API docs page: static files in an image of its own (docker/docs.Dockerfile), no
+# database, no secrets, no migration; checked by the docs tests at the end.
+DOCS = "docs"
+DOCS_PORT = 8080
 # A first backfill may take minutes: the startup probe must leave at least this long.
 STARTUP_SECONDS = 300
 
@@ -98,7 +102,7 @@ def test_each_projector_file_holds_its_serviceaccount_and_deployment_only():
 
 def test_deployment_uses_its_own_name_for_label_account_and_container(docs, target):
     deployments = by_kind(docs(target), "Deployment")
-    assert set(deployments) == set(SERVICES) | set(PROJECTORS)
+    assert set(deployments) == set(SERVICES) | set(PROJECTORS) | {DOCS}
     accounts = by_kind(docs(target), "ServiceAccount")
     for name, deployment in deployments.items():
         spec = pod_spec(deployment)
@@ -120,6 +124,8 @@ def test_services_serve_and_projectors_project_from_the_same_image(docs, target)
             (service_app,) = pod_spec(deployments[PROJECTORS[name]])["containers"]
             assert app["image"] == service_app["image"], name
             assert app["args"] == ["project"], name
+        elif name == DOCS:
+            assert "args" not in app, name
         else:
             assert app.get("args", ["serve"]) == ["serve"], name
 
@@ -127,6 +133,9 @@ def test_services_serve_and_projectors_project_from_the_same_image(docs, target)
 def test_each_deployment_migrates_first_with_its_own_image(docs, target):
     for name, deployment in by_kind(docs(target), "Deployment").items():
         spec = pod_spec(deployment)
+        if name == DOCS:
+            assert "initContainers" not in spec, "nothing to migrate"
+            continue
         (migrate,) = spec["initContainers"]
         (app,) = spec["containers"]
         assert migrate["image"] == app["image"], name
@@ -174,6 +183,8 @@ def test_writable_tmp_is_an_emptydir(docs, target):
 
 def test_services_probe_readyz_and_healthz_on_a_named_port(docs, target):
     for name, deployment in by_kind(docs(target), "Deployment").items():
+        if name == DOCS:
+            continue  # test_docs_serves_one_port_and_probes_it
         (app,) = pod_spec(deployment)["containers"]
         ports = {p["name"]: p["containerPort"] for p in app["ports"]}
         # A service's second port: the internal API and /metrics (conduit_common/ports.py).
@@ -261,6 +272,8 @@ def test_budgets_and_autoscalers_point_at_existing_deployments(docs, overlay):
 def test_database_url_is_built_from_the_service_own_password(docs, target):
     rendered = docs(target)
     for name, deployment in by_kind(rendered, "Deployment").items():
+        if name == DOCS:
+            continue  # no database: test_docs_reads_no_configuration_and_no_secret
         spec = pod_spec(deployment)
         for container in spec["initContainers"] + spec["containers"]:
             env = container["env"]
@@ -281,7 +294,7 @@ def test_services_get_the_urls_of_exactly_the_peers_they_call(docs, target):
     services = by_kind(rendered, "Service")
     for name, deployment in by_kind(rendered, "Deployment").items():
         spec = pod_spec(deployment)
-        for container in spec["initContainers"] + spec["containers"]:
+        for container in spec.get("initContainers", []) + spec["containers"]:
             urls = {k: v["value"] for k, v in env_map(container).items()
                     if k.endswith("_SERVICE_URL")}
             wanted = CALLS.get(name, ()) if container in spec["containers"] else ()
@@ -300,7 +313,7 @@ def test_services_serve_their_internal_port_on_9000(docs, target):
         (app,) = pod_spec(deployment)["containers"]
         ports = {p["name"]: p["containerPort"] for p in app["ports"]}
         env = env_map(app)
-        if name in PROJECTORS:
+        if name in PROJECTORS or name == DOCS:
             assert "INTERNAL_PORT" not in env, name
             continue
         assert env["INTERNAL_PORT"]["value"] == str(ports["internal"]) == "9000", name
@@ -416,9 +429,56 @@ def test_gce_scales_and_rolls_without_losing_capacity(docs):
         replicas = deployment["spec"]["replicas"]
         assert replicas >= 2
         assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+        if name == DOCS:
+            # Static files: a fixed pair, no CPU autoscaling, a node drain keeps one.
+            assert name not in scalers
+            assert 1 <= budgets[name]["spec"]["minAvailable"] < replicas
+            continue
         scaler = scalers[name]["spec"]
         assert scaler["minReplicas"] == replicas < scaler["maxReplicas"]
         (metric,) = scaler["metrics"]
         assert metric["resource"]["name"] == "cpu"
         # A budget as large as the replica count would block every node drain.
         assert 1 <= budgets[name]["spec"]["minAvailable"] < replicas
+
+
+# --- the API docs page ----------------------------------------------------------------
+
+def test_docs_file_holds_its_serviceaccount_deployment_and_service():
+    path = ROOT / "k8s" / "base" / f"{DOCS}.yaml"
+    objects = list(yaml.safe_load_all(path.read_text()))
+    assert sorted(d["kind"] for d in objects) == ["Deployment", "Service", "ServiceAccount"]
+    for doc in objects:
+        assert doc["metadata"]["name"] == DOCS
+        assert doc["metadata"]["labels"]["app"] == DOCS
+    listed = yaml.safe_load((ROOT / "k8s" / "base" / "kustomization.yaml").read_text())
+    assert f"{DOCS}.yaml" in listed["resources"]
+
+
+def test_docs_runs_as_a_non_root_user_of_the_image(docs, target):
+    spec = pod_spec(by_kind(docs(target), "Deployment")[DOCS])
+    context = spec["securityContext"]
+    # nginx's uid in the image (docker/docs.Dockerfile `USER 101`); any non-root uid works.
+    assert context["runAsNonRoot"] is True and context["runAsUser"] == 101
+    assert spec["automountServiceAccountToken"] is False
+    (app,) = spec["containers"]
+    assert app["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_docs_serves_one_port_and_probes_it(docs, target):
+    (app,) = pod_spec(by_kind(docs(target), "Deployment")[DOCS])["containers"]
+    assert {p["name"]: p["containerPort"] for p in app["ports"]} == {"http": DOCS_PORT}
+    readiness, liveness = app["readinessProbe"]["httpGet"], app["livenessProbe"]["httpGet"]
+    # Ready once the page's files are served; alive while nginx answers.
+    assert (readiness["path"], readiness["port"]) == ("/flask/api/docs/openapi.yml", "http")
+    assert (liveness["path"], liveness["port"]) == ("/healthz", "http")
+    limits = app["resources"]["limits"]
+    assert quantity(limits["memory"]) <= 128 * 2**20 and quantity(limits["cpu"]) <= 0.5
+    assert app["lifecycle"]["preStop"]["exec"]["command"][0] == "sleep"
+
+
+def test_docs_reads_no_configuration_and_no_secret(docs, target):
+    spec = pod_spec(by_kind(docs(target), "Deployment")[DOCS])
+    (app,) = spec["containers"]
+    assert not app.get("env") and not app.get("envFrom")
+    assert [v for v in spec["volumes"] if "emptyDir" not in v] == []
