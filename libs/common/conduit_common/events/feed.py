@@ -100,7 +100,7 @@ class EventFeedResource:
         deadline = self._clock() + wait
         driver = connection.connection.driver_connection
         connection.exec_driver_sql(f"LISTEN {self._outbox.channel}")
-        recheck = None   # set once woken: the event may still be hidden, look again soon
+        recheck = RECHECK_SECONDS
         try:
             while True:
                 # Read after LISTEN too: an event committed just before it sent no wake-up.
@@ -108,12 +108,15 @@ class EventFeedResource:
                 remaining = deadline - self._clock()
                 if events or remaining <= 0:
                     return events
-                timeout = remaining if recheck is None else min(remaining, recheck)
+                # Committed but hidden behind an older running transaction: its NOTIFY may
+                # be gone already, so look again soon (backing off) rather than sleep.
+                hidden = self._outbox.has_hidden(connection, after)
+                timeout = min(remaining, recheck) if hidden else remaining
                 if select.select([driver], [], [], timeout)[0]:
                     driver.poll()
                     driver.notifies.clear()
                     recheck = RECHECK_SECONDS
-                elif recheck is not None:
+                elif hidden:
                     recheck = min(recheck * 2, MAX_RECHECK_SECONDS)
         finally:
             connection.exec_driver_sql("UNLISTEN *")

@@ -116,6 +116,11 @@ class Outbox:
             f"SELECT id, xid::text::bigint AS xid, type, data, created_at FROM {qualified} "
             f"WHERE (xid, id) > (CAST(CAST(:xid AS text) AS xid8), :id) AND {_VISIBLE} "
             "ORDER BY xid, id LIMIT :limit")
+        # Committed events after a position that the xmin rule still hides (an older
+        # transaction is running): the feed looks again soon instead of sleeping.
+        self._hidden = text(
+            f"SELECT EXISTS (SELECT 1 FROM {qualified} "
+            "WHERE (xid, id) > (CAST(CAST(:xid AS text) AS xid8), :id))")
         self._head = text(
             f"SELECT xid::text::bigint AS xid, id FROM {qualified} WHERE {_VISIBLE} "
             "ORDER BY xid DESC, id DESC LIMIT 1")
@@ -157,6 +162,11 @@ class Outbox:
             events.append(Event(Position(row.xid, row.id), row.type, data, row.created_at,
                                 context if isinstance(context, str) else None))
         return events
+
+    def has_hidden(self, connection, after: Position) -> bool:
+        """Whether events after `after` have committed but are not readable yet."""
+        return bool(connection.execute(self._hidden, {"xid": after.xid, "id": after.id})
+                    .scalar_one())
 
     def head(self, connection) -> Position:
         """The newest readable position (or the pruning horizon, if newer)."""

@@ -4,6 +4,7 @@ An owner and a consumer share the `auth` role's schema here (tables of their own
 names): what is tested is the ordering and exactly-once mechanics, not the grants.
 """
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -82,7 +83,16 @@ class OutboxSource:
         if self.gone:
             raise SnapshotRequired("pruned")
         events = read(self._engine, self._outbox, after, limit)
+        for _ in range(200):   # another transaction on the server may hide them a moment
+            if events or not self._hidden(after):
+                break
+            time.sleep(0.01)
+            events = read(self._engine, self._outbox, after, limit)
         return Batch(events, events[-1].position if events else after)
+
+    def _hidden(self, after):
+        with self._engine.connect() as connection:
+            return self._outbox.has_hidden(connection, after)
 
     def snapshot(self, cursor, limit):
         with self._engine.connect() as connection:
@@ -219,3 +229,24 @@ def test_only_one_projector_leads_a_source_at_a_time(engine, outbox, tables, mak
         first._resign(one)
         assert second._lead(two)
         second._resign(two)
+
+
+def test_a_long_poll_sees_an_event_hidden_behind_an_older_transaction_once_it_ends(
+        engine, outbox, tables):
+    """The event's NOTIFY went out before the poll started LISTENing: the poll must not
+    sleep through its whole wait because of that."""
+    from conduit_common.events.feed import EventFeedResource
+    older = engine.connect()
+    older.execute(pg_insert(tables[2]).values(name="older", times=1))   # takes an xid
+    publish(engine, outbox, "hidden")                                     # commits after it
+    timer = threading.Timer(0.3, lambda: (older.commit(), older.close()))
+    timer.start()
+    feed = EventFeedResource(outbox, engine)
+    started = time.monotonic()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        events = feed._wait_for_events(connection, START, 10, wait=5.0)
+    elapsed = time.monotonic() - started
+    timer.join()
+
+    assert [e.data["name"] for e in events] == ["hidden"]
+    assert 0.25 < elapsed < 1.5, elapsed

@@ -58,7 +58,7 @@ def articles(settings, engine):
 
 def _drain(projectors) -> None:
     for projector in projectors:
-        projector._wait = 0            # no long-poll: return as soon as the feed is empty
+        projector._wait = 0.3          # a short long-poll: an event may be briefly hidden
         projector.step()               # an empty projection first loads the snapshot
         while projector.step():
             pass

@@ -66,7 +66,8 @@ def test_logout_revokes_every_token_of_the_user(client, jake):
 def test_logout_publishes_the_new_token_version(client, jake):
     client.simulate_post("/api/user/logout", headers={"Authorization": f"Token {jake['token']}"})
 
-    events = client.simulate_get("/internal/events", params={"consumer": "t"}).json["events"]
+    events = client.simulate_get("/internal/events",
+                                 params={"consumer": "t", "wait": 2}).json["events"]
 
     assert events[-1]["type"] == "UserChanged"
     assert events[-1]["data"]["token_version"] == 1

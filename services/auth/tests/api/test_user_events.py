@@ -3,8 +3,10 @@ from conduit_common.events.model import Position
 from conduit_common.testing.counting import counting_statements
 
 
-def feed(client, after="0.0", consumer="tests", **params):
-    query = {"consumer": consumer, "after": after, **params}
+def feed(client, after="0.0", consumer="tests", wait=2, **params):
+    """The feed after a position. It long-polls (up to `wait` s) like the projectors do:
+    another transaction running on the same server may briefly hide a committed event."""
+    query = {"consumer": consumer, "after": after, "wait": wait, **params}
     result = client.simulate_get("/internal/events", params=query)
     assert result.status_code == 200, result.json
     return result.json
@@ -52,7 +54,7 @@ def test_the_feed_reads_after_a_position_in_batches(client, register):
     names = [e["data"]["username"] for e in first["events"] + rest["events"]]
     assert names == ["a", "b", "c"]
     assert rest["position"] == rest["events"][-1]["position"]
-    assert feed(client, after=rest["position"])["events"] == []
+    assert feed(client, after=rest["position"], wait=0)["events"] == []
 
 
 def test_asking_from_a_position_acknowledges_it(client, register, engine):

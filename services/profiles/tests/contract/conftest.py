@@ -47,7 +47,7 @@ def catch_up(users_projector):
         users_projector.step()      # the first step of an empty projection loads the snapshot
         while users_projector.step():
             pass
-    users_projector._wait = 0
+    users_projector._wait = 0.3   # a short long-poll: an event may be briefly hidden
     return catch_up
 
 
