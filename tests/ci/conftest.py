@@ -84,11 +84,17 @@ class Sandbox:
         return run([self.gcl, "--no-color", *args], cwd=self.path, check=check,
                    timeout=timeout, env=env or clean_env())
 
-    def gcl_start(self, *args):
-        """Start gitlab-ci-local in the background; output and errors in one stream."""
-        return subprocess.Popen([str(a) for a in (self.gcl, "--no-color", *args)],
-                                cwd=self.path, env=clean_env(), text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    def gcl_start(self, *args, output: Path):
+        """Start gitlab-ci-local in the background; output and errors go to `output`.
+
+        A file, not a pipe: with several runs at once, a pipe nobody is reading yet
+        fills up, Node buffers the rest in memory, and process.exit() then drops that
+        tail, summary lines included.
+        """
+        with open(output, "w") as sink:
+            return subprocess.Popen([str(a) for a in (self.gcl, "--no-color", *args)],
+                                    cwd=self.path, env=clean_env(), text=True,
+                                    stdout=sink, stderr=subprocess.STDOUT)
 
     def jobs(self, *args, file=".gitlab-ci.yml"):
         """{job name: when} of the pipeline `--list-csv` shows (when:never left out)."""

@@ -91,6 +91,8 @@ def job_runs(job_sandbox, wheelhouse, postgres_admin_url):
         assert (job_sandbox.path / "services" / service / "tests").is_dir(), (
             f"services/{service}/tests does not exist yet")
     started = {}
+    outputs = {service: job_sandbox.path.parent / f"gitlab-ci-local-{service}.out"
+               for service in SERVICES}
     for service in SERVICES:
         state = f".gitlab-ci-local-{service}"
         started[service] = job_sandbox.gcl_start(
@@ -99,10 +101,12 @@ def job_runs(job_sandbox, wheelhouse, postgres_admin_url):
             "--variable", f"DATABASE_URL={postgres_admin_url}", "--variable", "PIP_NO_INDEX=1",
             "--variable", f"PIP_FIND_LINKS={wheelhouse}", "--variable", "PIP_NO_CACHE_DIR=1",
             "--variable", "PIP_NO_COMPILE=1", "--timestamps", "test", "lint",
-            *(["consumer-contracts"] if service in WITH_CONSUMERS else []))
+            *(["consumer-contracts"] if service in WITH_CONSUMERS else []),
+            output=outputs[service])
     results = {}
     for service, process in started.items():
-        output, _ = process.communicate(timeout=900)
+        process.wait(timeout=900)
+        output = outputs[service].read_text()
         results[service] = (process.returncode, output,
                             job_sandbox.path / f".gitlab-ci-local-{service}")
     return results
