@@ -162,6 +162,10 @@ def section(run: dict) -> str:
             out.append(f"| {row['name']} | {row['gthread']:.0f} | {row['sync']:.0f} | "
                        f"{row['ratio']:.2f} | {row['gthread_p99']:.1f} | {row['sync_p99']:.1f} "
                        f"| {row['sync_5xx']} |")
+        if c.get("error"):
+            out += ["", f"**Sync workers do not work for this stack**: {c['error']}. Each owner's "
+                    "feed long-polls for up to 5 s, so with one thread per worker the "
+                    "projectors' polls occupy every auth worker; owners need threaded workers."]
         out.append("")
         out.append(f"Geometric mean of the ratios: {c['geomean']:.2f}.")
     for v in run.get("variants", []):
