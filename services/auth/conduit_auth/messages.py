@@ -15,6 +15,3 @@ LOGIN_BACKOFF = "too many failed logins for this account, try again in {seconds}
 CURRENT_PASSWORD_REQUIRED = "is required to change the password"
 CURRENT_PASSWORD_WRONG = "is not the current password"
 USER_GONE = "the user of this token no longer exists"
-
-INVALID_ID = "must be a positive integer"
-TOO_MANY = "at most {max} per call"

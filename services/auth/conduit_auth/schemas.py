@@ -14,7 +14,6 @@ EMAIL_MAX = 254                 # RFC 5321's limit on a forward path
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 BIO_MAX = 2000
 IMAGE_MAX = 2048
-MAX_BATCH = 200                 # ids (or usernames) per internal call
 
 _STRING_ERRORS = {"required": messages.BLANK, "null": messages.BLANK,
                   "invalid": messages.NOT_A_STRING}
@@ -103,15 +102,3 @@ def load_envelope(schema: Schema, body, envelope: str = "user") -> dict:
     if not isinstance(inner, dict):
         raise Unprocessable.on_field(envelope, messages.ENVELOPE_MISSING)
     return schema.load(inner)
-
-
-class InternalUsersQuery(_Base):
-    """?id=1&id=2 and/or ?username=a&username=b; any name is fine (unknown ones are absent)."""
-
-    id = fields.List(
-        fields.Integer(strict=False, validate=validate.Range(min=1, max=2**63 - 1,
-                                                             error=messages.INVALID_ID),
-                       error_messages={"invalid": messages.INVALID_ID}),
-        load_default=list, validate=validate.Length(max=MAX_BATCH, error=messages.TOO_MANY))
-    username = fields.List(fields.String(), load_default=list,
-                           validate=validate.Length(max=MAX_BATCH, error=messages.TOO_MANY))

@@ -2,7 +2,7 @@
 import pytest
 from marshmallow import ValidationError
 
-from conduit_auth.schemas import (InternalUsersQuery, LoginSchema, RegistrationSchema,
+from conduit_auth.schemas import (LoginSchema, RegistrationSchema,
                                   UserUpdateSchema, load_envelope)
 from conduit_common.errors import Unprocessable
 
@@ -136,23 +136,3 @@ def test_a_body_that_is_not_an_object_is_a_422():
 
 def test_envelope_content_is_validated():
     assert load_envelope(RegistrationSchema(), {"user": VALID}) == VALID
-
-
-def test_internal_query_parses_ids_and_keeps_usernames_verbatim():
-    query = InternalUsersQuery().load({"id": ["1", "22"], "username": ["Jake", "wé ird"]})
-
-    assert query == {"id": [1, 22], "username": ["Jake", "wé ird"]}
-
-
-@pytest.mark.parametrize("bad", ["x", "0", "-3", "1.5", str(2**63)])
-def test_internal_query_refuses_ids_that_are_not_positive_bigints(bad):
-    assert "id" in problems(InternalUsersQuery(), {"id": [bad], "username": []})
-
-
-def test_internal_query_accepts_200_keys_and_refuses_201():
-    ids = [str(n) for n in range(1, 202)]
-
-    assert len(InternalUsersQuery().load({"id": ids[:200]})["id"]) == 200
-    assert problems(InternalUsersQuery(), {"id": ids}) == {"id": ["at most 200 per call"]}
-    assert problems(InternalUsersQuery(), {"username": ids}) == {
-        "username": ["at most 200 per call"]}
