@@ -2,7 +2,8 @@
 
 Each owner's rows go into its own schema with its own database role, and every change
 a consumer must hear about goes into the owner's outbox in the same transaction, as
-the services write them (the `xid` column fills itself with `pg_current_xact_id()`).
+the services write them (numbered in feed order under the outbox's commit-order lock,
+as the services' commit trigger would).
 The projectors then fill their read models the real way, from the feed; this script
 waits until they have caught up and reports how long the load and the catch-up took.
 
@@ -35,6 +36,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from conduit_common.events.outbox import commit_order_lock_key  # noqa: E402
 
 PASSWORD = "bench-password-1234"   # seed.PASSWORD: loaded users sign in like seeded ones
 BODY = ("Throughput is a property of the whole path: the gateway, every hop between "
@@ -176,12 +179,18 @@ def bump_identity(cursor, table: str) -> None:
                    f"(SELECT max(id) FROM {table}))", (table,))
 
 
+# Events are numbered here, under the outbox's commit-order lock (taken first, held
+# until commit), instead of one trigger call per row at commit: see
+# conduit_common.events.outbox. The trigger skips rows that arrive numbered.
+NUMBERING_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
+
 USER_EVENT_SQL = """
-INSERT INTO auth.outbox (type, data)
+INSERT INTO auth.outbox (type, data, seq)
 SELECT 'UserRegistered', jsonb_build_object(
            'id', id, 'username', username, 'bio', bio, 'image', image,
-           'version', version, 'token_version', token_version)
-FROM auth.users WHERE id BETWEEN %s AND %s ORDER BY id
+           'version', version, 'token_version', token_version),
+       nextval('auth.outbox_seq')
+FROM (SELECT * FROM auth.users WHERE id BETWEEN %s AND %s ORDER BY id) AS u
 """
 
 
@@ -202,6 +211,7 @@ def load_auth(connection, run_id: str, sizes: Sizes, hashed: str, now: datetime
             "updated_at, version, token_version) FROM STDIN", copy_text(rows))
         bump_identity(cursor, "auth.users")
         last = first + sizes.users - 1
+        cursor.execute(NUMBERING_LOCK_SQL, (commit_order_lock_key("auth"),))
         cursor.execute(USER_EVENT_SQL, (first, last))
     connection.commit()
     return first, last
@@ -210,10 +220,11 @@ def load_auth(connection, run_id: str, sizes: Sizes, hashed: str, now: datetime
 # ---------------------------------------------------------------------------- profiles
 
 FOLLOW_EVENT_SQL = """
-INSERT INTO profiles.outbox (type, data)
-SELECT 'FollowAdded', jsonb_build_object('follower_id', follower_id, 'followee_id', followee_id)
-FROM profiles.follows WHERE follower_id BETWEEN %s AND %s
-ORDER BY follower_id, followee_id
+INSERT INTO profiles.outbox (type, data, seq)
+SELECT 'FollowAdded', jsonb_build_object('follower_id', follower_id, 'followee_id', followee_id),
+       nextval('profiles.outbox_seq')
+FROM (SELECT * FROM profiles.follows WHERE follower_id BETWEEN %s AND %s
+      ORDER BY follower_id, followee_id) AS f
 """
 
 
@@ -225,6 +236,7 @@ def load_profiles(connection, first_user: int, pairs: list[tuple[int, int]],
         rows = ((first_user + a, first_user + b, stamp) for a, b in pairs)
         cursor.copy_expert("COPY profiles.follows (follower_id, followee_id, created_at) "
                            "FROM STDIN", copy_text(rows))
+        cursor.execute(NUMBERING_LOCK_SQL, (commit_order_lock_key("profiles"),))
         cursor.execute(FOLLOW_EVENT_SQL, (first_user, last_user))
     connection.commit()
 
@@ -351,16 +363,14 @@ def vacuum(connection, tables: list[str], log=print) -> float:
 
 # ---------------------------------------------------------------------------- catch-up
 
-def feed_state(connection, schema: str) -> tuple[tuple[int, int], dict[str, tuple[int, int]]]:
+def feed_state(connection, schema: str) -> tuple[int, dict[str, int]]:
     """The owner's newest event and each live consumer's acknowledged position."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT xid::text::bigint, id FROM {schema}.outbox "
-                       "ORDER BY xid DESC, id DESC LIMIT 1")
-        row = cursor.fetchone()
-        head = (row[0], row[1]) if row else (0, 0)
-        cursor.execute(f"SELECT name, xid, id FROM {schema}.outbox_consumers "
+        cursor.execute(f"SELECT coalesce(max(seq), 0) FROM {schema}.outbox")
+        head = cursor.fetchone()[0]
+        cursor.execute(f"SELECT name, seq FROM {schema}.outbox_consumers "
                        "WHERE acknowledged_at > now() - interval '60 seconds'")
-        consumers = {name: (xid, id_) for name, xid, id_ in cursor.fetchall()}
+        consumers = dict(cursor.fetchall())
     connection.commit()
     return head, consumers
 
@@ -368,11 +378,11 @@ def feed_state(connection, schema: str) -> tuple[tuple[int, int], dict[str, tupl
 def behind(connection, schema: str) -> list[str]:
     """Consumers (and how far) that have not yet applied the owner's newest event."""
     head, consumers = feed_state(connection, schema)
-    if head == (0, 0):
+    if head == 0:
         return []
     if not consumers:
         return [f"{schema}: no live consumer"]
-    return [f"{schema}->{name} at event {pos[1]} of {head[1]}"
+    return [f"{schema}->{name} at event {pos} of {head}"
             for name, pos in sorted(consumers.items()) if pos < head]
 
 

@@ -5,6 +5,10 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+import sqlalchemy
+from sqlalchemy import MetaData
+
+from conduit_common.events.outbox import outbox_tables
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -42,13 +46,6 @@ CREATE TABLE profiles.users (LIKE articles.users);
 CREATE TABLE articles.follows (follower_id bigint, followee_id bigint,
   PRIMARY KEY (follower_id, followee_id));
 """
-OUTBOX = """
-CREATE TABLE {s}.outbox (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  xid xid8 NOT NULL DEFAULT pg_current_xact_id(), type text NOT NULL, data jsonb NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT clock_timestamp());
-CREATE TABLE {s}.outbox_consumers (name text PRIMARY KEY, xid bigint NOT NULL,
-  id bigint NOT NULL, acknowledged_at timestamptz NOT NULL DEFAULT now());
-"""
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +55,16 @@ def database():
     url = cluster.admin_url.replace("postgresql+psycopg2://", "postgresql://")
     connection = psycopg2.connect(url)
     with connection.cursor() as cursor:
-        cursor.execute(SCHEMA + OUTBOX.format(s="auth") + OUTBOX.format(s="profiles"))
+        cursor.execute(SCHEMA)
+    connection.commit()
+    # The owners' outboxes exactly as the services declare them (numbering trigger too).
+    engine = sqlalchemy.create_engine(cluster.admin_url)
+    for schema in ("auth", "profiles"):
+        metadata = MetaData(schema=schema)
+        outbox_tables(metadata)
+        metadata.create_all(engine)
+    engine.dispose()
+    with connection.cursor() as cursor:
         # what the small seed leaves behind: a user, an article with a tag, a count
         cursor.execute("""
             INSERT INTO auth.users (username, email, password_hash) VALUES ('seeded', 's@x', 'h');
@@ -112,7 +118,9 @@ def test_load_is_consistent(database):
         assert cursor.fetchone()[0] == 302
     connection.rollback()
     assert q("SELECT count(*) FROM auth.outbox WHERE type = 'UserRegistered'") == 300
-    assert q("SELECT count(DISTINCT xid) FROM auth.outbox") == 1
+    # numbered by the loader, in user order, one number each
+    assert q("SELECT count(*) FROM auth.outbox o JOIN auth.outbox p ON p.seq = o.seq + 1 "
+             "WHERE (p.data->>'id')::int < (o.data->>'id')::int") == 0
     assert q("SELECT data FROM auth.outbox ORDER BY id LIMIT 1") == {
         "id": 2, "username": "bab12u000000", "bio": "Bio of bulk user 0", "image": None,
         "version": 1, "token_version": 0}
@@ -169,27 +177,39 @@ def test_password_hash_verifies():
     assert PasswordHasher().verify(bulk_load.password_hash(), bulk_load.PASSWORD)
 
 
+def test_loaded_events_are_numbered_in_order_after_what_was_there(database):
+    url, connection = database
+    seqs = {}
+    for schema in ("auth", "profiles"):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*), count(seq), count(DISTINCT seq), min(seq), "
+                           f"max(seq) FROM {schema}.outbox")
+            seqs[schema] = cursor.fetchone()
+    connection.commit()
+    for schema, (events, numbered, distinct, low, high) in seqs.items():
+        assert events > 0
+        assert events == numbered == distinct, schema
+        assert (low, high) == (1, events), schema
+
+
 def test_wait_caught_up(database):
     url, connection = database
     other = psycopg2.connect(url)
     connections = {"auth": other, "profiles": other}
     with other.cursor() as cursor:
-        cursor.execute("SELECT xid::text::bigint, id FROM auth.outbox ORDER BY xid DESC, "
-                       "id DESC LIMIT 1")
-        xid, id_ = cursor.fetchone()
-        cursor.execute("INSERT INTO auth.outbox_consumers (name, xid, id) VALUES "
-                       "('profiles', %s, %s), ('articles', %s, %s)", (xid, id_, xid, id_ - 1))
-        cursor.execute("SELECT xid::text::bigint, id FROM profiles.outbox ORDER BY xid DESC, "
-                       "id DESC LIMIT 1")
-        pxid, pid = cursor.fetchone()
-        cursor.execute("INSERT INTO profiles.outbox_consumers (name, xid, id) VALUES "
-                       "('articles', %s, %s)", (pxid, pid))
+        cursor.execute("SELECT max(seq) FROM auth.outbox")
+        head = cursor.fetchone()[0]
+        cursor.execute("INSERT INTO auth.outbox_consumers (name, seq) VALUES "
+                       "('profiles', %s), ('articles', %s)", (head, head - 1))
+        cursor.execute("SELECT max(seq) FROM profiles.outbox")
+        cursor.execute("INSERT INTO profiles.outbox_consumers (name, seq) VALUES "
+                       "('articles', %s)", (cursor.fetchone()[0],))
     other.commit()
-    assert bulk_load.behind(other, "auth") == [f"auth->articles at event {id_ - 1} of {id_}"]
+    assert bulk_load.behind(other, "auth") == [f"auth->articles at event {head - 1} of {head}"]
     with pytest.raises(TimeoutError):
         bulk_load.wait_caught_up(connections, 0.2, log=lambda *a, **k: None, interval=0.05)
     with other.cursor() as cursor:
-        cursor.execute("UPDATE auth.outbox_consumers SET id = %s", (id_,))
+        cursor.execute("UPDATE auth.outbox_consumers SET seq = %s", (head,))
     other.commit()
     assert bulk_load.wait_caught_up(connections, 5, interval=0.05) < 5
     other.close()
@@ -198,7 +218,7 @@ def test_wait_caught_up(database):
 def test_catch_up_watch_times_each_owner(database):
     url, connection = database
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE auth.outbox_consumers SET id = id - 1 WHERE name = 'articles'")
+        cursor.execute("UPDATE auth.outbox_consumers SET seq = seq - 1 WHERE name = 'articles'")
     connection.commit()
     watch = bulk_load.CatchUpWatch({"auth": url, "profiles": url}, interval=0.02)
     watch.start()
@@ -208,7 +228,7 @@ def test_catch_up_watch_times_each_owner(database):
     time.sleep(0.3)
     assert "profiles" in watch.seconds and "auth" not in watch.seconds
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE auth.outbox_consumers SET id = id + 1 WHERE name = 'articles'")
+        cursor.execute("UPDATE auth.outbox_consumers SET seq = seq + 1 WHERE name = 'articles'")
     connection.commit()
     time.sleep(0.3)
     watch.stop()

@@ -103,7 +103,7 @@ def test_the_names_are_found_in_the_code():
             "conduit_outbox_events", "conduit_outbox_consumer_lag_seconds",
             "conduit_outbox_consumer_last_seen_seconds",
             "conduit_projector_events_applied_total", "conduit_projector_lag_seconds_bucket",
-            "conduit_projector_position_event_id", "conduit_projector_caught_up",
+            "conduit_projector_position", "conduit_projector_caught_up",
             "conduit_projector_rebuilds_total", "conduit_projector_failures_total"} <= EXPORTED
 
 

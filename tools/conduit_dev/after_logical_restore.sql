@@ -1,10 +1,12 @@
 -- Run after a logical restore (pg_dump/pg_restore) into a cluster other than the one
 -- dumped: `make restore` does, and docs/operations.md for Kubernetes.
--- Event positions are transaction ids (xid8) of ONE physical cluster; another
--- cluster's new transactions may have smaller ids, so consumers would wait for ever
--- behind their restored positions, and a restored pruning horizon would send them a
--- 410 in a loop. Forget the event history instead: each projection, having no
--- position, empties its copy and reloads it from its owner's snapshot on start.
+-- Event positions are commit sequence numbers (outbox.seq), which a dump of ONE
+-- snapshot carries consistently with the consumers' positions. A restore from any
+-- other source (schemas dumped apart, a hand-made copy) could leave a consumer ahead of
+-- its owner's restored sequence, and it would then skip the owner's next events. So
+-- the event history is forgotten on every restore: each projection, having no
+-- position, empties its copy and reloads it from its owner's snapshot on start. That
+-- costs a rebuild; it never costs a lost event.
 DO $reset$
 DECLARE
     t record;

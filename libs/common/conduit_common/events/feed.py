@@ -1,6 +1,6 @@
 """The owner's internal API for its events: the feed (long-poll) and snapshot pages.
 
-GET /internal/events?consumer=articles&after=<xid>.<id>&limit=500&wait=5
+GET /internal/events?consumer=articles&after=<seq>&limit=500&wait=5
   -> {"events": [{"position", "type", "data"}...], "position": "<last or after>"}
   410 when `after` is older than what retention kept: re-snapshot.
   Asking from `after` also acknowledges it: the consumer has applied up to there.
@@ -26,10 +26,6 @@ log = logging.getLogger("conduit.events")
 _CONSUMER = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 MAX_LIMIT = 1000
 MAX_WAIT_SECONDS = 10.0
-# After a NOTIFY the event may still be hidden behind an older running transaction
-# (see outbox.py); look again this often until it shows or the wait ends.
-RECHECK_SECONDS = 0.002
-MAX_RECHECK_SECONDS = 0.01
 # LISTEN is session state: behind a transaction pooler (PgBouncer, the gce overlay)
 # the notifications would go to whichever server connection ran the LISTEN. When
 # DIRECT_DATABASE_URL names the database without a pooler, the feed keeps a small
@@ -55,7 +51,7 @@ def _query(req) -> tuple[str, Position, int, float]:
     if not _CONSUMER.match(consumer):
         raise Unprocessable.on_field("consumer", "must be a lower-case name")
     try:
-        after = Position.parse(req.get_param("after") or "0.0")
+        after = Position.parse(req.get_param("after") or "0")
         limit = int(req.get_param("limit") or 500)
         wait = float(req.get_param("wait") or 0)
     except ValueError as ex:
@@ -96,11 +92,14 @@ class EventFeedResource:
         resp.media = {"events": [event.to_json() for event in events], "position": str(position)}
 
     def _wait_for_events(self, connection, after: Position, limit: int, wait: float) -> list:
-        """LISTEN on the owner's channel until an event is readable or `wait` runs out."""
+        """LISTEN on the owner's channel until an event is readable or `wait` runs out.
+
+        The NOTIFY is sent when the writing transaction commits, after its events were
+        numbered (outbox.py): whoever it wakes can read them at once.
+        """
         deadline = self._clock() + wait
         driver = connection.connection.driver_connection
         connection.exec_driver_sql(f"LISTEN {self._outbox.channel}")
-        recheck = RECHECK_SECONDS
         try:
             while True:
                 # Read after LISTEN too: an event committed just before it sent no wake-up.
@@ -108,16 +107,9 @@ class EventFeedResource:
                 remaining = deadline - self._clock()
                 if events or remaining <= 0:
                     return events
-                # Committed but hidden behind an older running transaction: its NOTIFY may
-                # be gone already, so look again soon (backing off) rather than sleep.
-                hidden = self._outbox.has_hidden(connection, after)
-                timeout = min(remaining, recheck) if hidden else remaining
-                if select.select([driver], [], [], timeout)[0]:
+                if select.select([driver], [], [], remaining)[0]:
                     driver.poll()
                     driver.notifies.clear()
-                    recheck = RECHECK_SECONDS
-                elif hidden:
-                    recheck = min(recheck * 2, MAX_RECHECK_SECONDS)
         finally:
             connection.exec_driver_sql("UNLISTEN *")
 

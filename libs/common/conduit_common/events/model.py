@@ -3,32 +3,32 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-_POSITION = re.compile(r"^(\d{1,19})\.(\d{1,19})$")
+_POSITION = re.compile(r"^\d{1,19}$")
 
 
 @dataclass(frozen=True, order=True)
 class Position:
-    """Where an event stands in its owner's feed: (transaction id, event id).
+    """Where an event stands in its owner's feed: its commit sequence number.
 
-    Events are read in this order, and only once every transaction that could still
-    add an event before them has ended (see outbox.py), so a position only grows.
+    The owner numbers its events as their transactions commit, one committing
+    transaction at a time (see outbox.py), so the numbers that are visible always
+    form a prefix: a reader that has seen `seq` can never be handed a smaller one
+    later, and a position only grows.
     """
 
-    xid: int
-    id: int
+    seq: int
 
     @classmethod
     def parse(cls, text: str) -> "Position":
-        match = _POSITION.match(text or "")
-        if match is None:
+        if _POSITION.match(text or "") is None:
             raise ValueError(f"not a feed position: {text!r}")
-        return cls(int(match.group(1)), int(match.group(2)))
+        return cls(int(text))
 
     def __str__(self) -> str:
-        return f"{self.xid}.{self.id}"
+        return str(self.seq)
 
 
-START = Position(0, 0)
+START = Position(0)
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,9 @@ APPLIED = Counter("conduit_projector_events_applied_total", "Events applied to a
                   ["projection"])
 LAG = Histogram("conduit_projector_lag_seconds", "From the owner's write to applied here",
                 ["projection"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-POSITION = Gauge("conduit_projector_position_event_id",
-                 "Owner's event id of the last applied event", ["projection"])
+POSITION = Gauge("conduit_projector_position",
+                 "Owner's feed position (commit sequence number) of the last applied event",
+                 ["projection"])
 CAUGHT_UP = Gauge("conduit_projector_caught_up", "1 once the projection reached its owner",
                   ["projection"])
 REBUILDS = Counter("conduit_projector_rebuilds_total", "Rebuilds from a snapshot",
@@ -60,8 +61,7 @@ def projection_positions_table(metadata: MetaData) -> Table:
     return Table(
         "projection_positions", metadata,
         Column("source", Text, primary_key=True),
-        Column("xid", BigInteger, nullable=False),
-        Column("id", BigInteger, nullable=False),
+        Column("seq", BigInteger, nullable=False),
         # True once the projection has reached the owner's head: /readyz waits for it.
         Column("caught_up", Boolean, nullable=False, server_default=sqlalchemy.false()),
         Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -91,17 +91,16 @@ class PositionStore:
         self._table = table
 
     def get(self, session, name: str) -> Tracked | None:
-        row = session.execute(select(self._table.c.xid, self._table.c.id,
-                                     self._table.c.caught_up)
+        row = session.execute(select(self._table.c.seq, self._table.c.caught_up)
                               .where(self._table.c.source == name)).first()
-        return Tracked(Position(row.xid, row.id), row.caught_up) if row else None
+        return Tracked(Position(row.seq), row.caught_up) if row else None
 
     def save(self, session, name: str, position: Position, caught_up: bool) -> None:
-        statement = pg_insert(self._table).values(source=name, xid=position.xid, id=position.id,
+        statement = pg_insert(self._table).values(source=name, seq=position.seq,
                                                   caught_up=caught_up)
         session.execute(statement.on_conflict_do_update(
             index_elements=[self._table.c.source],
-            set_={"xid": statement.excluded.xid, "id": statement.excluded.id,
+            set_={"seq": statement.excluded.seq,
                   "caught_up": statement.excluded.caught_up, "updated_at": func.now()}))
 
     def forget(self, session, name: str) -> None:
@@ -120,24 +119,34 @@ def lock_key(service: str, source: str) -> int:
 
 
 class LagWindow:
-    """The last few thousand lags (owner's write -> applied here), in milliseconds."""
+    """The last few thousand lags (owner's write -> applied here), in milliseconds,
+    each with the wall-clock time it was recorded (so a caller can ask about a window:
+    the bench asks about its write mix only)."""
 
     def __init__(self, projection: str = "", size: int = 5000):
-        self._lags: deque[float] = deque(maxlen=size)
+        self._lags: deque[tuple[float, float]] = deque(maxlen=size)
         self._histogram = LAG.labels(projection)
 
     def record(self, events: list[Event], now: datetime) -> None:
+        stamp = now.timestamp()
         for event in events:
             if event.time is not None:
                 seconds = (now - event.time).total_seconds()
-                self._lags.append(seconds * 1000)
+                self._lags.append((stamp, seconds * 1000))
                 self._histogram.observe(seconds)
 
-    def percentile(self, fraction: float) -> float | None:
-        if not self._lags:
-            return None
-        ordered = sorted(self._lags)
-        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+    def _since(self, since: float | None) -> list[float]:
+        return [lag for stamp, lag in self._lags if since is None or stamp >= since]
+
+    def summary(self, since: float | None = None) -> dict:
+        """p50, p99, max and the number of samples (recorded at or after `since`)."""
+        ordered = sorted(self._since(since))
+        if not ordered:
+            return {"p50": None, "p99": None, "max": None, "samples": 0}
+
+        def at(fraction):
+            return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+        return {"p50": at(0.5), "p99": at(0.99), "max": ordered[-1], "samples": len(ordered)}
 
     def __len__(self) -> int:
         return len(self._lags)
@@ -209,7 +218,7 @@ class Projector:
             self._tracked = Tracked(batch.position, caught_up)
             self.lags.record(batch.events, datetime.now(timezone.utc))
             APPLIED.labels(self.projection.name).inc(len(batch.events))
-            POSITION.labels(self.projection.name).set(batch.position.id)
+            POSITION.labels(self.projection.name).set(batch.position.seq)
         CAUGHT_UP.labels(self.projection.name).set(1 if caught_up else 0)
         self.state = "following" if caught_up else "catching up"
         return len(batch.events)

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from conduit_common.db import SessionManager, create_db_engine
-from conduit_common.events.model import START, Batch, Position, SnapshotPage
+from conduit_common.events.model import START, Batch, SnapshotPage
 from conduit_common.events.outbox import Outbox, Retention, outbox_tables
 from conduit_common.events.projector import (PositionStore, Projection, Projector,
                                              projection_positions_table)
@@ -51,22 +51,58 @@ def read(engine, outbox, after=START, limit=100):
         return outbox.read(connection, after, limit)
 
 
-def test_an_event_committed_late_with_a_lower_id_is_still_read_and_in_order(engine, outbox):
-    early = Session(engine)      # takes the lower id and xid, commits last
+def test_an_event_committed_late_with_a_lower_id_is_read_after_the_other(engine, outbox):
+    early = Session(engine)      # takes the lower id, commits last
     outbox.record(early, "Noted", {"name": "first"})
     with Session(engine) as late:
         outbox.record(late, "Noted", {"name": "second"})
         late.commit()
 
     # A bare `id > last_id` reader would take "second" now and never see "first".
-    hidden = read(engine, outbox)
+    seen_first = read(engine, outbox)
     early.commit()
     early.close()
-    both = read(engine, outbox)
+    after_that = read(engine, outbox, after=seen_first[-1].position)
+    everything = read(engine, outbox)
 
-    assert hidden == []
-    assert [e.data["name"] for e in both] == ["first", "second"]
-    assert both[0].position < both[1].position
+    assert [e.data["name"] for e in seen_first] == ["second"]
+    assert [e.data["name"] for e in after_that] == ["first"]
+    # Feed order is commit order.
+    assert [e.data["name"] for e in everything] == ["second", "first"]
+    assert everything[0].position < everything[1].position
+
+
+def test_an_unrelated_running_transaction_does_not_hide_a_committed_event(engine, outbox,
+                                                                          tables):
+    """Why events are numbered at commit: with xid positions, any older transaction
+    still running anywhere in the database held every later event back."""
+    with engine.connect() as older:
+        older.execute(pg_insert(tables[2]).values(name="older", times=1))   # takes an xid
+        publish(engine, outbox, "visible")                                   # commits after it
+
+        events = read(engine, outbox)
+        older.rollback()
+
+    assert [e.data["name"] for e in events] == ["visible"]
+
+
+def test_events_of_one_transaction_are_numbered_in_the_order_they_were_written(engine, outbox):
+    publish(engine, outbox, "a", "b", "c")
+    publish(engine, outbox, "d")
+
+    events = read(engine, outbox)
+
+    assert [e.data["name"] for e in events] == ["a", "b", "c", "d"]
+    assert [e.position.seq for e in events] == sorted({e.position.seq for e in events})
+
+
+def test_a_rolled_back_event_leaves_no_trace_and_no_gap_for_readers(engine, outbox):
+    with Session(engine) as session:
+        outbox.record(session, "Noted", {"name": "never"})
+        session.rollback()
+    publish(engine, outbox, "kept")
+
+    assert [e.data["name"] for e in read(engine, outbox)] == ["kept"]
 
 
 class OutboxSource:
@@ -83,16 +119,7 @@ class OutboxSource:
         if self.gone:
             raise SnapshotRequired("pruned")
         events = read(self._engine, self._outbox, after, limit)
-        for _ in range(200):   # another transaction on the server may hide them a moment
-            if events or not self._hidden(after):
-                break
-            time.sleep(0.01)
-            events = read(self._engine, self._outbox, after, limit)
         return Batch(events, events[-1].position if events else after)
-
-    def _hidden(self, after):
-        with self._engine.connect() as connection:
-            return self._outbox.has_hidden(connection, after)
 
     def snapshot(self, cursor, limit):
         with self._engine.connect() as connection:
@@ -200,8 +227,10 @@ def test_pruning_keeps_what_a_consumer_has_not_passed_and_raises_the_horizon(eng
 
 
 def test_a_writer_waits_until_a_live_consumer_has_applied_its_event(engine, outbox):
-    publish(engine, outbox, "a")
-    position = read(engine, outbox)[-1].position
+    with SessionManager(engine).session() as session:
+        event_id = outbox.record(session, "Noted", {"name": "a"})
+    with engine.connect() as connection:
+        position = outbox.position_of(connection, event_id)
     with engine.connect() as connection:
         outbox.acknowledge(connection, "consumer", START)
         connection.commit()
@@ -213,11 +242,16 @@ def test_a_writer_waits_until_a_live_consumer_has_applied_its_event(engine, outb
 
     timer = threading.Timer(0.05, consume_later)
     timer.start()
-    waited = outbox.wait_until_consumed(engine, position, timeout=2.0)
+    waited = outbox.wait_until_consumed(engine, [event_id], timeout=2.0)
     timer.join()
+    publish(engine, outbox, "b")
+    newer = read(engine, outbox, after=position)[0]
+    with engine.connect() as connection:
+        newer_id = connection.execute(select(outbox.tables.events.c.id).where(
+            outbox.tables.events.c.seq == newer.position.seq)).scalar_one()
 
     assert waited
-    assert not outbox.wait_until_consumed(engine, Position(position.xid + 1, 0), timeout=0.05)
+    assert not outbox.wait_until_consumed(engine, [newer_id], timeout=0.05)
 
 
 def test_only_one_projector_leads_a_source_at_a_time(engine, outbox, tables, make_projector):
@@ -231,15 +265,9 @@ def test_only_one_projector_leads_a_source_at_a_time(engine, outbox, tables, mak
         second._resign(two)
 
 
-def test_a_long_poll_sees_an_event_hidden_behind_an_older_transaction_once_it_ends(
-        engine, outbox, tables):
-    """The event's NOTIFY went out before the poll started LISTENing: the poll must not
-    sleep through its whole wait because of that."""
+def test_a_long_poll_wakes_when_an_event_commits(engine, outbox):
     from conduit_common.events.feed import EventFeedResource
-    older = engine.connect()
-    older.execute(pg_insert(tables[2]).values(name="older", times=1))   # takes an xid
-    publish(engine, outbox, "hidden")                                     # commits after it
-    timer = threading.Timer(0.3, lambda: (older.commit(), older.close()))
+    timer = threading.Timer(0.3, lambda: publish(engine, outbox, "later"))
     timer.start()
     feed = EventFeedResource(outbox, engine)
     started = time.monotonic()
@@ -248,5 +276,5 @@ def test_a_long_poll_sees_an_event_hidden_behind_an_older_transaction_once_it_en
     elapsed = time.monotonic() - started
     timer.join()
 
-    assert [e.data["name"] for e in events] == ["hidden"]
+    assert [e.data["name"] for e in events] == ["later"]
     assert 0.25 < elapsed < 1.5, elapsed
