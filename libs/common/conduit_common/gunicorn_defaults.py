@@ -24,7 +24,8 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="conduit-metrics-")
 
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "gthread"
+# gthread, plus a thread pool of its own for the internal port (gunicorn_worker.py).
+worker_class = "conduit_common.gunicorn_worker.SplitPoolThreadWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 keepalive = 75            # longer than nginx's upstream keepalive_timeout (60 s)
 timeout = 30

@@ -1,0 +1,86 @@
+"""The split-pool gthread worker under real gunicorn: busy public threads never keep an
+internal request (a projector's event feed) waiting."""
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+import requests
+
+from conduit_common.testing.postgres import free_port
+
+APP = textwrap.dedent("""
+    import time
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"] == "/slow":
+            time.sleep(3)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+""")
+
+
+def wait_until_up(port: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/up", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise TimeoutError(f"gunicorn did not answer on port {port}")
+
+
+@pytest.fixture
+def serve(tmp_path):
+    started = []
+
+    def start(worker_class: str) -> tuple[int, int]:
+        (tmp_path / "busy_app.py").write_text(APP)
+        public, internal = free_port(), free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--worker-class", worker_class,
+             "--workers", "1", "--threads", "1", "--bind", f"127.0.0.1:{public}",
+             "--bind", f"127.0.0.1:{internal}", "--chdir", str(tmp_path), "busy_app:app"],
+            env={**os.environ, "INTERNAL_PORT": str(internal)},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started.append(process)
+        deadline = time.monotonic() + 20
+        wait_until_up(public, deadline)
+        wait_until_up(internal, deadline)
+        return public, internal
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def internal_answer_seconds_while_public_is_busy(public: int, internal: int) -> float:
+    busy = [threading.Thread(target=requests.get, args=(f"http://127.0.0.1:{public}/slow",),
+                             kwargs={"timeout": 10}) for _ in range(2)]
+    for thread in busy:
+        thread.start()
+    time.sleep(0.3)   # both slow requests are in: one runs, one waits for the thread
+    started = time.monotonic()
+    answer = requests.get(f"http://127.0.0.1:{internal}/internal/events", timeout=10)
+    elapsed = time.monotonic() - started
+    for thread in busy:
+        thread.join()
+    assert answer.status_code == 200
+    return elapsed
+
+
+def test_an_internal_request_is_served_while_every_public_thread_is_busy(serve):
+    public, internal = serve("conduit_common.gunicorn_worker.SplitPoolThreadWorker")
+
+    assert internal_answer_seconds_while_public_is_busy(public, internal) < 1.0
+
+
+def test_with_one_shared_pool_it_would_wait_behind_them(serve):
+    """The same load on plain gthread: what the split pool is for."""
+    public, internal = serve("gthread")
+
+    assert internal_answer_seconds_while_public_is_busy(public, internal) > 2.0
