@@ -44,12 +44,14 @@ def status_urls(env: dict | None = None) -> dict[str, str]:
     return found
 
 
-def status(urls: dict[str, str]) -> dict[str, list[dict]]:
-    """{service: [{"name", "source", "state", "lag_ms": {...}}]}; errors as a state."""
+def status(urls: dict[str, str], since: float | None = None) -> dict[str, list[dict]]:
+    """{service: [{"name", "source", "state", "lag_ms": {...}}]}; errors as a state.
+    `since` (unix time): only the lags of events applied from then on."""
     out = {}
+    params = {"since": since} if since is not None else {}
     for service, url in sorted(urls.items()):
         try:
-            resp = requests.get(f"{url}/status", timeout=5)
+            resp = requests.get(f"{url}/status", params=params, timeout=5)
             resp.raise_for_status()
             out[service] = resp.json()["projections"]
         except (requests.RequestException, ValueError, KeyError) as ex:

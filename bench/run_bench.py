@@ -359,6 +359,7 @@ def write_mix(stack, data, token: str, opts) -> dict | None:
     targets = [u["username"] for u in data.users[10:20]]
     half = max(1, opts.connections // 2)
     before = projectors.status(urls)
+    started = time.time()
     print(f"write mix: favorites + follow/unfollow/PUT /user, {half} connections each; "
           f"projectors at {', '.join(f'{k} {v}' for k, v in urls.items())}", flush=True)
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -375,7 +376,7 @@ def write_mix(stack, data, token: str, opts) -> dict | None:
         ]
         results = [run.result() for run in runs]
     time.sleep(2)   # the last events of the run reach the projectors
-    after = projectors.status(urls)
+    after = projectors.status(urls, since=started)   # the mix's events only, not the seed's
     for r in results:
         print(f"  {r.name:28} {r.rps:7.0f} req/s  p99 {r.p99_ms:6.1f} ms  "
               f"non-2xx {r.non_2xx}  5xx {r.status['5xx']}", flush=True)

@@ -16,8 +16,11 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+# Every port the launcher would otherwise take from its defaults (conduit_dev.config),
+# so a bench runs beside a developer's `make run`.
 PORT_VARIABLES = ("GATEWAY_PORT", "AUTH_PORT", "PROFILES_PORT", "ARTICLES_PORT", "PGPORT",
-                  "PROFILES_PROJECTOR_PORT", "ARTICLES_PROJECTOR_PORT")
+                  "AUTH_INTERNAL_PORT", "PROFILES_INTERNAL_PORT", "ARTICLES_INTERNAL_PORT",
+                  "PROFILES_PROJECTOR_PORT", "ARTICLES_PROJECTOR_PORT", "PROMETHEUS_PORT")
 
 
 def free_port() -> int:
@@ -69,6 +72,17 @@ class Stack:
         self._wait_ready(timeout)
         return self
 
+    def _ready_urls(self) -> list[str]:
+        """The API through the gateway, and each projector's readiness: until the
+        projectors poll their owners, writes do not wait for them (read-your-writes
+        only waits for live consumers), and the seed would race its own events."""
+        urls = [f"{self.api_url}/tags"]
+        for service in ("PROFILES", "ARTICLES"):
+            port = self.env.get(f"{service}_PROJECTOR_PORT")
+            if port:
+                urls.append(f"http://127.0.0.1:{port}/readyz")
+        return urls
+
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         url = f"{self.api_url}/tags"
@@ -77,7 +91,8 @@ class Stack:
                 raise RuntimeError(f"the launcher exited with {self.process.returncode}; "
                                    f"see {self.log_path}")
             try:
-                if requests.get(url, timeout=2).status_code == 200:
+                if all(requests.get(u, timeout=2).status_code == 200
+                       for u in self._ready_urls()):
                     return
             except requests.RequestException:
                 pass

@@ -64,10 +64,11 @@ class _Health:
         resp.media = {"status": "ready" if ready else "catching up"}
 
     def on_get_status(self, req, resp):
+        """?since=<unix time>: lags of events applied from then on (default: all kept)."""
+        since = req.get_param_as_float("since")
         resp.media = {"projections": [{
             "name": p.projection.name, "source": p.source.name, "state": p.state,
-            "lag_ms": {"p50": p.lags.percentile(0.5), "p99": p.lags.percentile(0.99),
-                       "max": p.lags.percentile(1.0), "samples": len(p.lags)},
+            "lag_ms": p.lags.summary(since),
         } for p in self._projectors]}
 
 
