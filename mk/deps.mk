@@ -2,6 +2,7 @@
 # (runtime), requirements.in and requirements-dev.in; outputs, committed:
 #   requirements.txt      what the service images install (all three: they share libs/common)
 #   requirements-dev.txt  what `make install` and CI install: the same runtime pins + dev tools
+#   ci/requirements-lint.txt  the CI lint job's flake8, at requirements-dev.txt's pins
 #   make lock             write both again, keeping every pin that still fits
 #   make lock LOCK_ARGS=--upgrade-package=falcon   move one package to its newest fit
 #   make lock LOCK_ARGS=--upgrade                  move everything
@@ -12,6 +13,7 @@
 
 RUNTIME_LOCK := requirements.txt
 DEV_LOCK := requirements-dev.txt
+LINT_LOCK := ci/requirements-lint.txt
 # The local packages: not on the index, installed from their folders (no hash).
 LOCAL_PACKAGES := conduit-common $(addprefix conduit-,$(SERVICES))
 UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes \
@@ -23,10 +25,11 @@ TEST_TARGETS += test-deps
 
 .PHONY: lock test-deps
 
-# The runtime lock first: the dev lock is constrained to its pins (-c requirements.txt).
-lock: install ## write requirements.txt and requirements-dev.txt (hashes) from the pyprojects and .in files
+# In this order: each lock is constrained to the pins of the one before (-c).
+lock: install ## write the hash locks (requirements*.txt) from the pyprojects and .in files
 	$(UV_COMPILE) --output-file $(RUNTIME_LOCK) requirements.in
 	$(UV_COMPILE) --output-file $(DEV_LOCK) requirements-dev.in
+	$(UV_COMPILE) --output-file $(LINT_LOCK) ci/requirements-lint.in
 
 test-deps: install ## the locks match the declared dependencies; pip check in .venv
 	$(BIN)/pip check

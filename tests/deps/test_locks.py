@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("libs/common", "services/auth", "services/profiles", "services/articles")
 RUNTIME_LOCK = ROOT / "requirements.txt"
 DEV_LOCK = ROOT / "requirements-dev.txt"
+LINT_LOCK = ROOT / "ci" / "requirements-lint.txt"
+LOCKS = [RUNTIME_LOCK, DEV_LOCK, LINT_LOCK]
 # What the locks are resolved for (mk/deps.mk): the images' CPython 3.11 on Linux.
 TARGET = {"python_version": "3.11", "python_full_version": "3.11.0",
           "sys_platform": "linux", "platform_system": "Linux",
@@ -102,7 +104,7 @@ def test_the_runtime_lock_holds_what_requirements_in_names():
     assert not problems, "run `make lock`:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("lock", [RUNTIME_LOCK, DEV_LOCK], ids=lambda p: p.name)
+@pytest.mark.parametrize("lock", LOCKS, ids=lambda p: p.name)
 def test_every_pin_has_sha256_hashes_and_no_local_package_is_pinned(lock):
     entries = read_lock(lock)
     assert entries
@@ -111,8 +113,16 @@ def test_every_pin_has_sha256_hashes_and_no_local_package_is_pinned(lock):
     assert not local_names() & entries.keys()
 
 
-def test_development_runs_the_versions_the_images_run():
-    runtime, dev = read_lock(RUNTIME_LOCK), read_lock(DEV_LOCK)
-    differ = {name: (version, dev[name][0]) for name, (version, _) in runtime.items()
+@pytest.mark.parametrize("narrow, wide", [(RUNTIME_LOCK, DEV_LOCK), (LINT_LOCK, DEV_LOCK)],
+                         ids=["images-vs-dev", "lint-vs-dev"])
+def test_development_runs_the_versions_the_images_and_lint_job_run(narrow, wide):
+    pins, dev = read_lock(narrow), read_lock(wide)
+    differ = {name: (version, dev[name][0]) for name, (version, _) in pins.items()
               if name not in dev or dev[name][0] != version}
-    assert not differ, f"runtime vs dev pins differ, run `make lock`: {differ}"
+    assert not differ, f"{narrow.name} vs {wide.name} pins differ, run `make lock`: {differ}"
+
+
+def test_the_lint_job_installs_the_flake8_of_the_dev_tools():
+    problems = missing_or_outside(declared_in(ROOT / "ci" / "requirements-lint.in"),
+                                  read_lock(LINT_LOCK))
+    assert not problems, "run `make lock`:\n" + "\n".join(problems)
