@@ -14,7 +14,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("libs/common", "services/auth", "services/profiles", "services/articles")
+# The local packages, as requirements.in lists them for the lock to read.
+PACKAGES = tuple(line.strip().removeprefix("./")
+                 for line in (ROOT / "requirements.in").read_text().splitlines()
+                 if line.startswith("./"))
 RUNTIME_LOCK = ROOT / "requirements.txt"
 DEV_LOCK = ROOT / "requirements-dev.txt"
 LINT_LOCK = ROOT / "ci" / "requirements-lint.txt"
@@ -85,6 +88,11 @@ def missing_or_outside(declared, lock: dict) -> list[str]:
         elif not requirement.specifier.contains(lock[name][0], prereleases=True):
             problems.append(f"{where}: {requirement}, but the lock pins {lock[name][0]}")
     return problems
+
+
+def test_requirements_in_lists_every_package_of_the_tree():
+    found = {str(p.parent.relative_to(ROOT)) for p in ROOT.glob("services/*/pyproject.toml")}
+    assert set(PACKAGES) == found | {"libs/common"}
 
 
 @pytest.mark.parametrize("lock", [RUNTIME_LOCK, DEV_LOCK], ids=lambda p: p.name)
