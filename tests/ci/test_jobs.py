@@ -15,7 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -29,14 +28,9 @@ pytestmark = pytest.mark.slow
 
 
 def install_targets(repo: Path):
-    """What the jobs pip-install, and the build backends of the local packages."""
-    packages = [repo / "libs" / "common", *(repo / "services" / s for s in SERVICES)]
-    backends = set()
-    for package in packages:
-        pyproject = tomllib.loads((package / "pyproject.toml").read_text())
-        backends.update(pyproject.get("build-system", {}).get("requires", []))
-    return ["-r", repo / "requirements-dev.txt", "-r", repo / "ci" / "requirements-job.txt",
-            *sorted(backends), *packages]
+    """What the jobs pip-install from the index: the hash locks (the local packages
+    are installed from their folders, built with the locked setuptools)."""
+    return ["-r", repo / "requirements-dev.txt", "-r", repo / "ci" / "requirements-lint.txt"]
 
 
 # The `services:` block of `.with-postgres` (what the jobs with a database extend):
@@ -63,15 +57,14 @@ def job_sandbox(new_sandbox):
 @pytest.fixture(scope="session")
 def wheelhouse(job_sandbox):
     """A folder of every wheel the jobs need, filled from the index when what they
-    install (requirements, pyproject files) changed since it was last filled."""
+    install (the locks) changed since it was last filled."""
     folder = Path(os.environ.get("CONDUIT_CI_WHEELHOUSE")
                   or Path.home() / ".cache" / "conduit-ci" / "wheels")
     folder.mkdir(parents=True, exist_ok=True)
     targets = install_targets(job_sandbox.path)
     digest = hashlib.sha256()
     for target in map(Path, targets):
-        source = target / "pyproject.toml" if target.is_dir() else target
-        digest.update(source.read_bytes() if source.is_file() else str(target).encode())
+        digest.update(target.read_bytes() if target.is_file() else str(target).encode())
     stamp = folder / ".filled-for"
     if not stamp.exists() or stamp.read_text() != digest.hexdigest():
         result = subprocess.run(
