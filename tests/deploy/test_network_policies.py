@@ -19,6 +19,8 @@ DOCS, DOCS_PORT = "docs", 8080
 # ingress-nginx's JSON error backend (k8s/base/errors.yaml): only that controller uses
 # it (custom-http-errors + default-backend); it calls nobody.
 ERRORS, ERRORS_PORT = "errors", 8080
+# The optional OpenTelemetry Collector (k8s/components/tracing), OTLP over HTTP.
+COLLECTOR, OTLP_HTTP_PORT = "otel-collector", 4318
 PROMETHEUS_LABELS = {"app.kubernetes.io/name": "prometheus"}
 
 
@@ -171,6 +173,9 @@ def expected_edges(rendered):
     edges = {(c, s, PUBLIC_PORT, "TCP") for c in CONTROLLERS for s in SERVICES}
     edges |= {(c, DOCS, DOCS_PORT, "TCP") for c in CONTROLLERS}
     edges.add(("ingress-nginx", ERRORS, ERRORS_PORT, "TCP"))
+    if COLLECTOR in ours:
+        # k8s/components/tracing: every service and projector sends spans; nothing else.
+        edges |= {(s, COLLECTOR, OTLP_HTTP_PORT, "TCP") for s in SERVICES + PROJECTORS}
     edges |= {(caller, callee, INTERNAL_PORT, "TCP") for caller, callee in CALLS}
     edges |= {("prometheus", s, INTERNAL_PORT, "TCP") for s in SERVICES}
     edges |= {("prometheus", p, PROJECTOR_PORT, "TCP") for p in PROJECTORS}
