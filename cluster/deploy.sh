@@ -3,7 +3,8 @@
 #
 # Usage: cluster/deploy.sh [-o OVERLAY] [-g] [-n] [TARGET]
 #   TARGET  all (default) | shared | auth | profiles | articles | docs
-#           shared = namespace, Postgres, Ingress, NetworkPolicies, config and secrets;
+#           shared = namespace, Postgres, Ingress and its JSON error backend
+#           (`errors`, stock nginx), NetworkPolicies, config and secrets;
 #           a service = its Deployment, Service, ServiceAccount, HPA, PDB (and route),
 #           and its projector (<service>-projector, same image) where it has one,
 #           plus the config and secrets they read; docs = the API docs page (its own

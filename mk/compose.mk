@@ -1,6 +1,7 @@
 # Containers: the service images, docker-compose local integration, and their checks.
 #   make dockerfiles        regenerate services/*/Dockerfile from docker/Dockerfile.in
-#   make compose-up         build the images and start the stack (gateway on :8080)
+#   make compose-up         build the images and start the stack (gateway on :8080);
+#                           TRACING=1 adds the OpenTelemetry Collector (tracing on)
 #   make compose-down       stop it, remove its containers and network (the data stays)
 #   make compose-test       build, start, wait for health, run the Postman suite
 #                           (make test-postman) and tests/e2e (make test-e2e-external)
@@ -13,7 +14,10 @@ COMPOSE_CMD ?= $(shell docker compose version >/dev/null 2>&1 && echo 'docker co
 COMPOSE_PROJECT ?= conduit
 # .env when you made one, else the committed example (local values only).
 COMPOSE_ENV_FILE ?= $(if $(wildcard .env),.env,.env.example)
-COMPOSE = $(COMPOSE_CMD) --project-name $(COMPOSE_PROJECT) --env-file $(CURDIR)/$(COMPOSE_ENV_FILE) -f $(CURDIR)/docker-compose.yml
+# TRACING=1: also docker-compose.tracing.yml (an OpenTelemetry Collector, the services'
+# OTEL_EXPORTER_OTLP_ENDPOINT pointing at it); off, nothing traces.
+COMPOSE_TRACING_FILE := $(if $(filter-out 0,$(TRACING)),-f $(CURDIR)/docker-compose.tracing.yml)
+COMPOSE = $(COMPOSE_CMD) --project-name $(COMPOSE_PROJECT) --env-file $(CURDIR)/$(COMPOSE_ENV_FILE) -f $(CURDIR)/docker-compose.yml $(COMPOSE_TRACING_FILE)
 # Where the tests reach the gateway (docker-in-docker: GATEWAY_BIND=0.0.0.0 and
 # COMPOSE_TEST_HOST=docker).
 COMPOSE_TEST_HOST ?= 127.0.0.1
@@ -54,6 +58,8 @@ test-compose-config: install ## hadolint the Dockerfiles; compose file against t
 	@$(foreach svc,$(SERVICES),$(call render_dockerfile,$(svc)) | diff -u services/$(svc)/Dockerfile - \
 	    || { echo "services/$(svc)/Dockerfile is stale: run make dockerfiles" >&2; exit 1; };)
 	$(BIN)/hadolint --failure-threshold warning $(SERVICE_DOCKERFILES) docker/docs.Dockerfile
-	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml docker-compose.tracing.yml
 	$(COMPOSE_CMD) --env-file $(CURDIR)/.env.example -f $(CURDIR)/docker-compose.yml config -q
+	$(COMPOSE_CMD) --env-file $(CURDIR)/.env.example -f $(CURDIR)/docker-compose.yml \
+	    -f $(CURDIR)/docker-compose.tracing.yml config -q
 	$(PYTEST) tests/compose

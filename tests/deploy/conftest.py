@@ -21,6 +21,8 @@ TARGETS = {
     "gce": ("gce", ()),
     "dev+gateway-api": ("dev", ("gateway-api",)),
     "gce+gateway-api": ("gce", ("gateway-api",)),
+    # The optional OpenTelemetry Collector (k8s/components/tracing).
+    "gce+tracing": ("gce", ("tracing",)),
 }
 
 
@@ -31,7 +33,8 @@ def pytest_generate_tests(metafunc):
     if "overlay" in metafunc.fixturenames:
         metafunc.parametrize("overlay", [t for t, (_, c) in TARGETS.items() if not c])
     if "gateway_target" in metafunc.fixturenames:
-        metafunc.parametrize("gateway_target", [t for t, (_, c) in TARGETS.items() if c])
+        metafunc.parametrize("gateway_target",
+                             [t for t, (_, c) in TARGETS.items() if "gateway-api" in c])
 
 
 def find_tool(name):

@@ -229,9 +229,11 @@ def test_deploy_renders_images_with_the_pipeline_tag_and_the_secret_values(fake_
     services = ("auth", "profiles", "articles")
     # The projectors run the profiles and articles images: nothing new to push. The
     # docs page has an image of its own, under the same registry and tag.
-    assert images == {f"registry.example.org/x/{s}:1a2b3c" for s in services + ("docs",)}
+    # The ingress's error backend is stock nginx, not built here.
+    assert images == {f"registry.example.org/x/{s}:1a2b3c"
+                      for s in services + ("docs",)} | {"nginx:1.27"}
     assert {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"} == {
-        *services, "profiles-projector", "articles-projector", "docs"}
+        *services, "profiles-projector", "articles-projector", "docs", "errors"}
     (secret,) = [d for d in docs if d["kind"] == "Secret"
                  and d["metadata"]["name"].startswith("conduit-secrets-")]
     assert {k: base64.b64decode(v).decode() for k, v in secret["data"].items()} == SECRETS
@@ -280,7 +282,9 @@ def test_deploy_shared_and_one_service_split_the_manifest_cleanly(fake_bin, tmp_
     assert {("Cluster", "conduit-db"), ("Pooler", "conduit-db-pooler-rw"), ("Ingress", "conduit"),
             ("NetworkPolicy", "default-deny"), ("Namespace", "conduit")} <= shared
     assert "wait cluster/conduit-db --for=condition=Ready" in " ".join(calls(log))
-    assert not {o for o in shared if o[0] in ("Deployment", "HorizontalPodAutoscaler")}
+    # The one Deployment there: the Ingresses' error backend (stock nginx, no tag of ours).
+    assert {o for o in shared if o[0] in ("Deployment", "HorizontalPodAutoscaler")} == {
+        ("Deployment", "errors")}
     assert not {o for o in shared if o[1].endswith("-projector") and o[0] != "NetworkPolicy"}
     assert ("NetworkPolicy", "articles-projector") in shared
     log.unlink()

@@ -21,7 +21,7 @@ VALIDATE_CRDS = ROOT.parent / "shared" / "tools" / "validate-crds"
 SERVICES = ("auth", "profiles", "articles")
 PROJECTORS = ("profiles-projector", "articles-projector")
 # Metrics from elsewhere, each with its source: Prometheus itself, kube-state-metrics
-# (kube-prometheus-stack), the ingress-nginx controller (its chart's ServiceMonitor).
+# (kube-prometheus-stack), the ingress-nginx controller (our PodMonitor of its pods).
 EXTERNAL = {"up": "prometheus", "kube_pod_status_ready": "kube-state-metrics",
             "kube_pod_status_phase": "kube-state-metrics",
             "nginx_ingress_controller_requests": "ingress-nginx"}
@@ -134,7 +134,8 @@ def test_services_are_scraped_on_their_internal_port_only(gce):
 
 
 def test_projectors_are_scraped_on_their_health_port(gce):
-    (monitor,) = by_kind(gce, "PodMonitor")
+    (monitor,) = [m for m in by_kind(gce, "PodMonitor")
+                  if m["metadata"]["name"] == "conduit-projectors"]
     (expression,) = monitor["spec"]["selector"]["matchExpressions"]
     assert (expression["key"], expression["operator"]) == ("app", "In")
     assert sorted(expression["values"]) == sorted(PROJECTORS)
@@ -148,11 +149,52 @@ def test_projectors_are_scraped_on_their_health_port(gce):
 
 def test_job_labels_match_the_alerts_and_make_run(gce):
     """job = the app label, as tools/conduit_dev/monitoring.py names its scrape jobs."""
-    for monitor in by_kind(gce, "ServiceMonitor") + by_kind(gce, "PodMonitor"):
+    ours = [m for m in by_kind(gce, "ServiceMonitor") + by_kind(gce, "PodMonitor")
+            if m["spec"]["namespaceSelector"] == {"matchNames": ["conduit"]}]
+    assert len(ours) == 2
+    for monitor in ours:
         assert monitor["spec"]["jobLabel"] == "app"
     sys.path.insert(0, str(ROOT / "tools"))
     from conduit_dev import monitoring
-    assert set(monitoring.JOBS) == set(SERVICES + PROJECTORS)
+    # make run's gateway is our nginx (stub_status through the exporter): job `gateway`.
+    assert set(monitoring.JOBS) == set(SERVICES + PROJECTORS) | {"gateway"}
+
+
+# The controllers' namespaces (as the NetworkPolicies know them) -> the pod labels of
+# their charts and the port their metrics are on.
+GATEWAY_CONTROLLERS = {
+    "ingress-nginx": ({"app.kubernetes.io/name": "ingress-nginx",
+                       "app.kubernetes.io/component": "controller"}, "metrics"),
+    "nginx-gateway": ({"app.kubernetes.io/name": "nginx-gateway-fabric"}, "metrics"),
+}
+
+
+def test_both_gateway_controllers_are_scraped_in_their_own_namespace(gce):
+    sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    from test_network_policies import CONTROLLERS
+    assert set(GATEWAY_CONTROLLERS) == set(CONTROLLERS)
+    monitors = {m["spec"]["namespaceSelector"]["matchNames"][0]: m
+                for m in by_kind(gce, "PodMonitor")
+                if m["spec"]["namespaceSelector"]["matchNames"] != ["conduit"]}
+    assert set(monitors) == set(GATEWAY_CONTROLLERS)
+    for namespace, (labels, port) in GATEWAY_CONTROLLERS.items():
+        monitor = monitors[namespace]
+        assert monitor["spec"]["namespaceSelector"] == {"matchNames": [namespace]}
+        assert monitor["spec"]["selector"] == {"matchLabels": labels}
+        (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+        assert (endpoint["port"], endpoint["path"]) == (port, "/metrics")
+        # The controller's `namespace`/`ingress` labels name our objects; the target's
+        # namespace (the controller's) must stay the one Prometheus gives.
+        assert not endpoint.get("honorLabels")
+        assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+
+
+def test_the_gateway_alert_reads_a_metric_one_of_our_monitors_scrapes(gce):
+    rules = {r["alert"]: r["expr"] for r in alert_rules(gce)}
+    assert "nginx_ingress_controller_requests" in rules["ConduitGateway5xxRatio"]
+    assert '"5.."' in rules["ConduitGateway5xxRatio"]
+    assert EXTERNAL["nginx_ingress_controller_requests"] in {
+        m["spec"]["namespaceSelector"]["matchNames"][0] for m in by_kind(gce, "PodMonitor")}
 
 
 def test_the_required_alerts_exist_with_severity_and_summary(gce):
@@ -214,7 +256,8 @@ def test_monitoring_component_passes_the_prometheus_operator_schemas(render, tmp
         pytest.skip(f"{VALIDATE_CRDS} is absent (needs ../shared next to the repository)")
     docs = [d for d in yaml.safe_load_all(render("gce")) if d
             and d["apiVersion"].startswith("monitoring.coreos.com/")]
-    assert len(docs) == 3
+    # ServiceMonitor, the projectors' and both gateways' PodMonitors, PrometheusRule.
+    assert len(docs) == 5
     manifest = tmp_path / "monitoring.yaml"
     manifest.write_text(yaml.safe_dump_all(docs))
     result = subprocess.run([sys.executable, str(VALIDATE_CRDS), str(manifest)],

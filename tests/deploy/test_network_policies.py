@@ -16,6 +16,11 @@ PROJECTORS = ("profiles-projector", "articles-projector")
 PUBLIC_PORT, INTERNAL_PORT, PROJECTOR_PORT = 8000, 9000, 8000
 # The API docs page (k8s/base/docs.yaml): only the controllers reach it; it calls nobody.
 DOCS, DOCS_PORT = "docs", 8080
+# ingress-nginx's JSON error backend (k8s/base/errors.yaml): only that controller uses
+# it (custom-http-errors + default-backend); it calls nobody.
+ERRORS, ERRORS_PORT = "errors", 8080
+# The optional OpenTelemetry Collector (k8s/components/tracing), OTLP over HTTP.
+COLLECTOR, OTLP_HTTP_PORT = "otel-collector", 4318
 PROMETHEUS_LABELS = {"app.kubernetes.io/name": "prometheus"}
 
 
@@ -167,6 +172,10 @@ def expected_edges(rendered):
     # port, the projectors' one port), nothing else.
     edges = {(c, s, PUBLIC_PORT, "TCP") for c in CONTROLLERS for s in SERVICES}
     edges |= {(c, DOCS, DOCS_PORT, "TCP") for c in CONTROLLERS}
+    edges.add(("ingress-nginx", ERRORS, ERRORS_PORT, "TCP"))
+    if COLLECTOR in ours:
+        # k8s/components/tracing: every service and projector sends spans; nothing else.
+        edges |= {(s, COLLECTOR, OTLP_HTTP_PORT, "TCP") for s in SERVICES + PROJECTORS}
     edges |= {(caller, callee, INTERNAL_PORT, "TCP") for caller, callee in CALLS}
     edges |= {("prometheus", s, INTERNAL_PORT, "TCP") for s in SERVICES}
     edges |= {("prometheus", p, PROJECTOR_PORT, "TCP") for p in PROJECTORS}

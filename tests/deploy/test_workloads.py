@@ -15,6 +15,16 @@ CALLS = {"profiles-projector": ("auth",), "articles-projector": ("auth", "profil
 # database, no secrets, no migration; checked by the docs tests at the end.
 DOCS = "docs"
 DOCS_PORT = 8080
+# ingress-nginx's JSON error backend: stock nginx (its config from a ConfigMap), no
+# database, no secrets, no migration; checked by the errors tests at the end.
+ERRORS = "errors"
+# The two static nginx workloads: neither migrates, serves the API or reads config.
+STATIC = (DOCS, ERRORS)
+# The optional OpenTelemetry Collector (k8s/components/tracing): the stock image with
+# its config from a ConfigMap; no database; checked by tests/deploy/test_tracing.py.
+COLLECTOR = "otel-collector"
+# Workloads that are not one of ours: no migration, no database, no API ports.
+AUXILIARY = STATIC + (COLLECTOR,)
 # A first backfill may take minutes: the startup probe must leave at least this long.
 STARTUP_SECONDS = 300
 
@@ -102,7 +112,8 @@ def test_each_projector_file_holds_its_serviceaccount_and_deployment_only():
 
 def test_deployment_uses_its_own_name_for_label_account_and_container(docs, target):
     deployments = by_kind(docs(target), "Deployment")
-    assert set(deployments) == set(SERVICES) | set(PROJECTORS) | {DOCS}
+    wanted = set(SERVICES) | set(PROJECTORS) | set(STATIC)
+    assert set(deployments) == (wanted | {COLLECTOR} if "tracing" in target else wanted)
     accounts = by_kind(docs(target), "ServiceAccount")
     for name, deployment in deployments.items():
         spec = pod_spec(deployment)
@@ -111,7 +122,8 @@ def test_deployment_uses_its_own_name_for_label_account_and_container(docs, targ
         assert accounts[name]["automountServiceAccountToken"] is False
         assert spec["containers"][0]["name"] == name
         image = spec["containers"][0]["image"].rsplit(":", 1)[0]
-        service = service_of(name)
+        service = {ERRORS: "nginx", COLLECTOR: "otel/opentelemetry-collector"}.get(
+            name, service_of(name))
         assert image == service or image.endswith("/" + service)
 
 
@@ -119,6 +131,8 @@ def test_services_serve_and_projectors_project_from_the_same_image(docs, target)
     deployments = by_kind(docs(target), "Deployment")
     for name, deployment in deployments.items():
         (app,) = pod_spec(deployment)["containers"]
+        if name in (ERRORS, COLLECTOR):
+            continue  # stock images with our config: test_error_backend, test_tracing
         assert "command" not in app, "the image's entrypoint picks the process"
         if name in PROJECTORS:
             (service_app,) = pod_spec(deployments[PROJECTORS[name]])["containers"]
@@ -133,7 +147,7 @@ def test_services_serve_and_projectors_project_from_the_same_image(docs, target)
 def test_each_deployment_migrates_first_with_its_own_image(docs, target):
     for name, deployment in by_kind(docs(target), "Deployment").items():
         spec = pod_spec(deployment)
-        if name == DOCS:
+        if name in AUXILIARY:
             assert "initContainers" not in spec, "nothing to migrate"
             continue
         (migrate,) = spec["initContainers"]
@@ -183,8 +197,8 @@ def test_writable_tmp_is_an_emptydir(docs, target):
 
 def test_services_probe_readyz_and_healthz_on_a_named_port(docs, target):
     for name, deployment in by_kind(docs(target), "Deployment").items():
-        if name == DOCS:
-            continue  # test_docs_serves_one_port_and_probes_it
+        if name in AUXILIARY:
+            continue  # their own tests: docs below, test_error_backend, test_tracing
         (app,) = pod_spec(deployment)["containers"]
         ports = {p["name"]: p["containerPort"] for p in app["ports"]}
         # A service's second port: the internal API and /metrics (conduit_common/ports.py).
@@ -272,8 +286,8 @@ def test_budgets_and_autoscalers_point_at_existing_deployments(docs, overlay):
 def test_database_url_is_built_from_the_service_own_password(docs, target):
     rendered = docs(target)
     for name, deployment in by_kind(rendered, "Deployment").items():
-        if name == DOCS:
-            continue  # no database: test_docs_reads_no_configuration_and_no_secret
+        if name in AUXILIARY:
+            continue  # no database
         spec = pod_spec(deployment)
         for container in spec["initContainers"] + spec["containers"]:
             env = container["env"]
@@ -313,7 +327,7 @@ def test_services_serve_their_internal_port_on_9000(docs, target):
         (app,) = pod_spec(deployment)["containers"]
         ports = {p["name"]: p["containerPort"] for p in app["ports"]}
         env = env_map(app)
-        if name in PROJECTORS or name == DOCS:
+        if name in PROJECTORS or name in AUXILIARY:
             assert "INTERNAL_PORT" not in env, name
             continue
         assert env["INTERNAL_PORT"]["value"] == str(ports["internal"]) == "9000", name
@@ -429,8 +443,8 @@ def test_gce_scales_and_rolls_without_losing_capacity(docs):
         replicas = deployment["spec"]["replicas"]
         assert replicas >= 2
         assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
-        if name == DOCS:
-            # Static files: a fixed pair, no CPU autoscaling, a node drain keeps one.
+        if name in STATIC:
+            # Static answers: a fixed pair, no CPU autoscaling, a node drain keeps one.
             assert name not in scalers
             assert 1 <= budgets[name]["spec"]["minAvailable"] < replicas
             continue

@@ -13,10 +13,13 @@ DEFAULT_PORTS = {"gateway": 8080, "auth": 8001, "profiles": 8002, "articles": 80
                  # each service's internal API and /metrics (never routed by the gateway)
                  "auth_internal": 8101, "profiles_internal": 8102, "articles_internal": 8103,
                  "profiles_projector": 8012, "articles_projector": 8013,
-                 # MONITORING=1 only (its port is checked only then)
-                 "prometheus": 9090}
+                 # MONITORING=1 only (checked only then): Prometheus, the gateway's
+                 # stub_status listener (127.0.0.1 only, never the public one) and
+                 # the nginx exporter reading it
+                 "prometheus": 9090, "gateway_status": 8180, "nginx_exporter": 9113}
 # Ports that only an optional process listens on: StackConfig.needs_port.
-OPTIONAL_PORTS = {"prometheus": "monitoring"}
+OPTIONAL_PORTS = {"prometheus": "monitoring", "gateway_status": "monitoring",
+                  "nginx_exporter": "monitoring"}
 # Browser front ends on this machine, any port.
 DEFAULT_CORS_REGEX = r"^https?://(localhost|127\.0\.0\.1)(:[0-9]+)?$"
 
@@ -59,7 +62,8 @@ class StackConfig:
     drop_database: bool = False
     # Archive WAL to run_dir/pg/wal-archive (point-in-time recovery: conduit_dev.backup).
     wal_archive: bool = False
-    # MONITORING=1: start a Prometheus scraping every service and projector (monitoring.py).
+    # MONITORING=1: start a Prometheus scraping every service, projector and the gateway
+    # (through prometheus-nginx-exporter; monitoring.py).
     monitoring: bool = False
     root: Path = ROOT
 

@@ -1,22 +1,26 @@
 """`MONITORING=1 make run`: a real Prometheus (Debian's `prometheus` package) scraping
-every service's internal port and both projectors, with the alert rules of
-k8s/components/monitoring/rules.yaml loaded (see them fire at /alerts).
+every service's internal port, both projectors and the gateway, with the alert rules
+of k8s/components/monitoring/rules.yaml loaded (see them fire at /alerts).
 
 The scrape jobs are named like the k8s monitors' jobs (the `app` label), so the same
-queries and alert expressions work here and on the cluster. The gateway is not
-scraped: nginx's stub_status needs an exporter process of its own (Debian packages
-prometheus-nginx-exporter), which the local stack does not start.
+queries and alert expressions work here and on the cluster. The gateway's nginx has a
+stub_status listener on 127.0.0.1 (gateway.status_config); Debian's
+prometheus-nginx-exporter turns it into nginx_* metrics (job `gateway`): connections
+and nginx_http_requests_total. stub_status has no status codes: the gateway's answers
+by status are in its JSON access log, and on the cluster in ingress-nginx's metrics.
 """
 from pathlib import Path
 
 import yaml
 
+from conduit_dev import gateway
 from conduit_dev.config import StackConfig
 
 # job -> the key in StackConfig.ports of the port serving its /metrics.
 JOBS = {"auth": "auth_internal", "profiles": "profiles_internal",
         "articles": "articles_internal",
-        "profiles-projector": "profiles_projector", "articles-projector": "articles_projector"}
+        "profiles-projector": "profiles_projector", "articles-projector": "articles_projector",
+        "gateway": "nginx_exporter"}
 RULES_SOURCE = Path("k8s") / "components" / "monitoring" / "rules.yaml"
 SCRAPE_INTERVAL = "5s"
 
@@ -59,6 +63,18 @@ def prometheus_command(program: Path, config: StackConfig, config_file: Path) ->
             "--storage.tsdb.retention.time=7d",
             f"--web.listen-address=127.0.0.1:{config.ports['prometheus']}",
             "--log.level=warn"]
+
+
+def nginx_exporter_command(program: Path, config: StackConfig) -> list[str]:
+    """prometheus-nginx-exporter (Debian's 0.11: single-dash Go flags) on 127.0.0.1."""
+    return [str(program), f"-nginx.scrape-uri={gateway.status_url(config)}",
+            f"-web.listen-address=127.0.0.1:{config.ports['nginx_exporter']}",
+            # Started beside nginx: give it a few seconds to come up, not a failed start.
+            "-nginx.retries=10", "-nginx.retry-interval=1s"]
+
+
+def nginx_exporter_url(config: StackConfig) -> str:
+    return f"http://127.0.0.1:{config.ports['nginx_exporter']}"
 
 
 def prometheus_url(config: StackConfig) -> str:

@@ -85,8 +85,16 @@ def plan(config: StackConfig, urls: dict[str, str], secret: str) -> list[Process
     specs.append(ProcessSpec("gateway", gateway.nginx_command(nginx_conf), {},
                              f"{config.api_url}/tags"))
     if config.monitoring:
+        specs.append(nginx_exporter_spec(config))
         specs.append(prometheus_spec(config))
     return specs
+
+
+def nginx_exporter_spec(config: StackConfig) -> ProcessSpec:
+    """MONITORING=1: the gateway's stub_status as Prometheus metrics (job `gateway`)."""
+    program = ensure_program("prometheus-nginx-exporter", "prometheus-nginx-exporter")
+    return ProcessSpec("nginx-exporter", monitoring.nginx_exporter_command(program, config), {},
+                       f"{monitoring.nginx_exporter_url(config)}/metrics")
 
 
 def prometheus_spec(config: StackConfig) -> ProcessSpec:
