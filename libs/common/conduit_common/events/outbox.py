@@ -215,13 +215,6 @@ class Outbox:
             .where(self.tables.horizon.c.name == "pruned")).scalar_one_or_none()
         return Position(seq or 0)
 
-    def position_of(self, connection, event_id: int) -> Position | None:
-        """The feed position an event got at commit (None: not committed, or pruned)."""
-        seq = connection.execute(
-            sqlalchemy.select(self.tables.events.c.seq)
-            .where(self.tables.events.c.id == event_id)).scalar_one_or_none()
-        return Position(seq) if seq is not None else None
-
     def acknowledge(self, connection, consumer: str, position: Position) -> None:
         table = self.tables.consumers
         statement = pg_insert(table).values(name=consumer, seq=position.seq)
