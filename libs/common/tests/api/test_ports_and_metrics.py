@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy
 
 from conduit_common.app import create_service_app
+from conduit_common.testing.keys import internal_headers
 
 INTERNAL_PORT = 9100
 
@@ -46,7 +47,8 @@ def split_client(settings, codec):
 
 
 def get(client, path, port):
-    return client.simulate_get(path, extras={"gunicorn.socket": FakeSocket(port)})
+    return client.simulate_get(path, extras={"gunicorn.socket": FakeSocket(port)},
+                               headers=internal_headers("profiles", "probe"))
 
 
 def test_the_internal_api_and_metrics_answer_only_on_the_internal_port(split_client):
