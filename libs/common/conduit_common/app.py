@@ -8,6 +8,7 @@ from conduit_common.auth import AuthMiddleware
 from conduit_common.db import SessionManager
 from conduit_common.errors import install_error_handlers
 from conduit_common.health import HealthResource, ReadinessResource
+from conduit_common.keys import INTERNAL_CALLERS
 from conduit_common.limits import BodyLimitMiddleware
 from conduit_common.logs import RequestIdMiddleware, SecurityHeadersMiddleware, configure_logging
 from conduit_common.media import install_media_handlers
@@ -48,7 +49,8 @@ def create_service_app(service: str, settings: CommonSettings, engine: sqlalchem
         PortSplitMiddleware(settings.internal_port),
         # Right after the port split: an /internal/... call without a trusted caller's
         # service token is a 401 before anything else looks at it.
-        InternalAuthMiddleware(ServiceTokenVerifier(service, settings.service_public_keys)),
+        InternalAuthMiddleware(ServiceTokenVerifier(
+            service, settings.service_public_keys.owned_by(INTERNAL_CALLERS.get(service, ())))),
         MetricsMiddleware(service),
         BodyLimitMiddleware(settings.max_body_bytes),
         NulGuardMiddleware(),

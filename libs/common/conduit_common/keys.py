@@ -18,7 +18,8 @@ Command line (`python -m conduit_common.keys --help`):
                         the public JWKS of private PEMs (owned by O) and/or JWK/JWKS
                         files: the set to publish, e.g. the new key plus the previous one
                         during a rotation
-  dev DIR               every key a local stack needs, made once (make run, compose)
+  dev [--for-containers] DIR
+                        every key a local stack needs, made once (make run, compose)
 """
 import argparse
 import base64
@@ -33,8 +34,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-# The owner of the user-token key, and who calls whose internal API (the projectors:
-# docs/architecture.md, "Call graph"). The dev stacks trust exactly these callers.
+# The owner of the user-token key, and who may call whose internal API (the
+# projectors: docs/architecture.md, "Call graph", which the NetworkPolicies allow).
+# An owner accepts service tokens only from these callers, whatever other keys its
+# SERVICE_PUBLIC_KEYS holds: one public set can then be handed to every service.
 USER_TOKEN_OWNER = "auth"
 INTERNAL_CALLERS: Mapping[str, tuple[str, ...]] = {
     "auth": ("profiles", "articles"),
@@ -144,6 +147,11 @@ class KeySet:
     def get(self, kid: str) -> Ed25519PublicKey | None:
         return self._keys.get(kid)
 
+    def owned_by(self, owners: Iterable[str]) -> "KeySet":
+        """The keys whose kid names one of `owners`."""
+        owners = set(owners)
+        return KeySet({kid: key for kid, key in self._keys.items() if owner_of(kid) in owners})
+
     @classmethod
     def of(cls, *signing_keys: SigningKey) -> "KeySet":
         return cls({k.kid: k.private_key.public_key() for k in signing_keys})
@@ -194,12 +202,13 @@ def _parse_public_jwk(jwk) -> tuple[str, Ed25519PublicKey]:
 
 # ---------------------------------------------------------------- files and the CLI
 
-def write_private(path: Path, text: str) -> None:
-    """Create or replace `path` readable by its owner only."""
+def write_private(path: Path, text: str, mode: int = 0o600) -> None:
+    """Create or replace `path` readable by its owner only (unless `mode` says more)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
+    os.chmod(path, mode)   # O_CREAT's mode is masked by the umask, and ignored on replace
 
 
 def read_public_material(path: Path, owner: str | None = None) -> KeySet:
@@ -227,22 +236,29 @@ def jwks_text(key_set: KeySet) -> str:
     return json.dumps(key_set.to_jwks(), indent=2) + "\n"
 
 
-def ensure_dev_keys(directory: Path) -> dict[str, Path]:
+def ensure_dev_keys(directory: Path, for_containers: bool = False) -> dict[str, Path]:
     """Every key a local stack needs, in `directory`; existing keys are kept, so a
     restarted stack still accepts the tokens it issued.
 
     Private keys: `auth-user-token.pem` (auth signs user tokens), `<svc>-service.pem`
-    (the projector of each calling service). Public sets: `user-token.jwks.json` (all),
-    `callers-of-<owner>.jwks.json` (what each owner of internal routes trusts).
-    Private files are 0600: only the processes of this user read them.
+    (the projector of each calling service). Public sets, for every service:
+    `user-token.jwks.json` and `service-keys.jwks.json` (the callers' keys).
+    Private files are 0600: only the processes of this user read them. With
+    `for_containers` (compose) they are 0644 in a 0700 directory: a bind-mounted file
+    keeps its mode, and the containers' user (10001) is not the file's owner, while
+    on the host only the owner can reach the directory.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    if for_containers:
+        directory.chmod(0o700)
+    mode = 0o644 if for_containers else 0o600
     paths = {}
 
     def private(name: str, owner: str) -> SigningKey:
         path = directory / name
         if not path.exists():
-            write_private(path, SigningKey.generate(owner).pem())
+            write_private(path, SigningKey.generate(owner).pem(), mode)
+        path.chmod(mode)
         paths[name] = path
         return SigningKey.from_pem(owner, path.read_text())
 
@@ -253,10 +269,8 @@ def ensure_dev_keys(directory: Path) -> dict[str, Path]:
 
     public("user-token.jwks.json", KeySet.of(private("auth-user-token.pem", USER_TOKEN_OWNER)))
     callers = sorted({c for cs in INTERNAL_CALLERS.values() for c in cs})
-    service_keys = {svc: private(f"{svc}-service.pem", svc) for svc in callers}
-    for owner, owner_callers in INTERNAL_CALLERS.items():
-        trusted = KeySet.of(*(service_keys[c] for c in owner_callers))
-        public(f"callers-of-{owner}.jwks.json", trusted)
+    public("service-keys.jwks.json",
+           KeySet.of(*(private(f"{svc}-service.pem", svc) for svc in callers)))
     return paths
 
 
@@ -272,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     pub.add_argument("files", type=Path, nargs="+",
                      help="private PEMs (only their public part is printed), JWK or JWKS files")
     dev = commands.add_parser("dev", help="every key of a local stack, made once")
+    dev.add_argument("--for-containers", action="store_true",
+                     help="private files 0644 in a 0700 directory (compose bind-mounts them)")
     dev.add_argument("directory", type=Path)
     args = parser.parse_args(argv)
     try:
@@ -285,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
             sets = [read_public_material(path, args.owner) for path in args.files]
             sys.stdout.write(jwks_text(merge(sets)))
         else:
-            for name, path in sorted(ensure_dev_keys(args.directory).items()):
+            made = ensure_dev_keys(args.directory, args.for_containers)
+            for name, path in sorted(made.items()):
                 print(f"{name}\t{path}")
     except (KeyMaterialError, OSError, ValueError) as ex:
         print(f"error: {ex}", file=sys.stderr)

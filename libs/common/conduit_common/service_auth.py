@@ -5,9 +5,11 @@ Ed25519 key (`SERVICE_PRIVATE_KEY`) and signs, per owner it calls, a token with
 `iss` = `sub` = its name, `aud` = the owner's name and a 60 s lifetime; the token is
 cached and replaced 15 s before it expires, so a call rarely pays for a signature.
 
-Each owner of internal routes trusts the public keys of the callers it is configured
-with (`SERVICE_PUBLIC_KEYS`, a JWKS). A key's kid names its owner (keys.py), and the
-token's `iss` must be that owner: one caller's key cannot speak for another. Every
+Each owner of internal routes trusts the keys in `SERVICE_PUBLIC_KEYS` (a JWKS of the
+callers' public keys, current and previous) that belong to a caller allowed to call it
+(keys.INTERNAL_CALLERS: auth <- profiles, articles; profiles <- articles). A key's kid
+names its owner (keys.py), and the token's `iss` must be that owner: one caller's key
+cannot speak for another. Every
 request to `/internal/...` without such a token is a 401; /healthz, /readyz and
 /metrics stay open on the internal port (probes, Prometheus).
 """

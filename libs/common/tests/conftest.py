@@ -7,7 +7,8 @@ from conduit_common.app import create_service_app
 from conduit_common.auth import optional_auth, require_auth
 from conduit_common.errors import NotFound, Unprocessable
 from conduit_common.settings import CommonSettings
-from conduit_common.testing.keys import USER_TOKEN_KEY, USER_TOKEN_KEYS, callers_of
+from conduit_common.testing.keys import (SERVICE_PUBLIC_KEYS, USER_TOKEN_KEY,
+                                         USER_TOKEN_KEYS)
 from conduit_common.tokens import TokenCodec
 
 
@@ -54,10 +55,10 @@ def codec():
 
 @pytest.fixture
 def settings():
-    # The probe app trusts the callers auth trusts (profiles and articles).
+    # Every caller's public key, as deployed; an app accepts only its own callers.
     return CommonSettings(jwt_public_keys=USER_TOKEN_KEYS,
                           database_url="postgresql+psycopg2://nobody@127.0.0.1:1/x",
-                          max_body_bytes=1024, service_public_keys=callers_of("auth"))
+                          max_body_bytes=1024, service_public_keys=SERVICE_PUBLIC_KEYS)
 
 
 @pytest.fixture

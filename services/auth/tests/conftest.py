@@ -8,7 +8,7 @@ from conduit_auth.app import create_app
 from conduit_auth.config import AuthSettings
 from conduit_auth.passwords import Passwords
 from conduit_common.testing.fixtures import MigratedSchema
-from conduit_common.testing.keys import (USER_TOKEN_KEY, USER_TOKEN_KEYS, callers_of,
+from conduit_common.testing.keys import (SERVICE_PUBLIC_KEYS, USER_TOKEN_KEY, USER_TOKEN_KEYS,
                                          internal_headers, issuing_codec)
 from conduit_common.tokens import TokenCodec
 
@@ -52,7 +52,7 @@ def engine(auth_schema):
 @pytest.fixture
 def settings(auth_url) -> AuthSettings:
     return AuthSettings(jwt_public_keys=USER_TOKEN_KEYS, jwt_private_key=USER_TOKEN_KEY,
-                        service_public_keys=callers_of("auth"), database_url=auth_url,
+                        service_public_keys=SERVICE_PUBLIC_KEYS, database_url=auth_url,
                         argon2_time_cost=1, argon2_memory_cost=1024)
 
 

@@ -8,7 +8,7 @@ from falcon import testing
 from conduit_common.db import SessionManager
 from conduit_common.events.users import upsert_users
 from conduit_common.testing.fixtures import MigratedSchema
-from conduit_common.testing.keys import USER_TOKEN_KEYS, callers_of, issuing_codec
+from conduit_common.testing.keys import SERVICE_PUBLIC_KEYS, USER_TOKEN_KEYS, issuing_codec
 from conduit_profiles.app import create_app
 from conduit_profiles.config import ProfilesSettings
 from conduit_profiles.models import USERS
@@ -83,7 +83,7 @@ def settings(profiles_database_url):
     """Verifies the test user-token key (conduit_common.testing.keys); trusts articles'
     service key on its internal API, as deployed."""
     return ProfilesSettings(jwt_public_keys=USER_TOKEN_KEYS, database_url=profiles_database_url,
-                            service_public_keys=callers_of("profiles"))
+                            service_public_keys=SERVICE_PUBLIC_KEYS)
 
 
 @pytest.fixture

@@ -16,8 +16,11 @@ SERVICE_KEYS = {caller: SigningKey.generate(caller)
                 for caller in sorted({c for cs in INTERNAL_CALLERS.values() for c in cs})}
 
 
+SERVICE_PUBLIC_KEYS = KeySet.of(*SERVICE_KEYS.values())
+
+
 def callers_of(owner: str) -> KeySet:
-    """The service keys `owner` trusts on its internal API."""
+    """The service keys `owner` accepts on its internal API."""
     return KeySet.of(*(SERVICE_KEYS[c] for c in INTERNAL_CALLERS.get(owner, ())))
 
 
@@ -46,11 +49,10 @@ def jwks(key_set: KeySet) -> str:
 
 def service_env(service: str) -> dict:
     """The key variables of a service's API process (auth alone gets a private key)."""
-    env = {"JWT_PUBLIC_KEYS": jwks(USER_TOKEN_KEYS)}
+    env = {"JWT_PUBLIC_KEYS": jwks(USER_TOKEN_KEYS),
+           "SERVICE_PUBLIC_KEYS": jwks(SERVICE_PUBLIC_KEYS)}
     if service == USER_TOKEN_OWNER:
         env["JWT_PRIVATE_KEY"] = USER_TOKEN_KEY.pem()
-    if INTERNAL_CALLERS.get(service):
-        env["SERVICE_PUBLIC_KEYS"] = jwks(callers_of(service))
     return env
 
 
@@ -82,6 +84,6 @@ class RecordingEnviron(dict):
 def every_key_variable() -> dict:
     """The key material of the whole system at once, as a careless deployment might
     hand it to any process: what a process reads from it shows what it uses."""
-    return {**service_env("auth"), **service_env("profiles"),
+    return {**service_env("auth"),
             "SERVICE_PRIVATE_KEY": SERVICE_KEYS["articles"].pem(),
             "JWT_PRIVATE_KEY": USER_TOKEN_KEY.pem()}

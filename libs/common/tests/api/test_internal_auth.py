@@ -118,6 +118,20 @@ def test_health_and_metrics_on_the_internal_port_need_no_token(internal):
     assert internal("/metrics").status_code == 200
 
 
+def test_a_key_of_a_caller_the_owner_does_not_accept_is_401_even_in_the_set(settings, codec):
+    """profiles reads only from auth, so profiles' key is no good at profiles, whatever
+    SERVICE_PUBLIC_KEYS holds (keys.INTERNAL_CALLERS)."""
+    settings = dataclasses.replace(settings, service_public_keys=KeySet.of(*SERVICE_KEYS.values()))
+    app = create_service_app("profiles", settings,
+                             sqlalchemy.create_engine(settings.database_url), codec=codec)
+    app.add_route("/internal/events", Internal())
+    client = falcon.testing.TestClient(app)
+    assert_401(client.simulate_get("/internal/events",
+                                   headers=internal_headers("profiles", "profiles")))
+    assert client.simulate_get("/internal/events",
+                               headers=internal_headers("articles", "profiles")).status_code == 200
+
+
 def test_an_owner_that_trusts_nobody_refuses_every_internal_call(settings, codec):
     settings = dataclasses.replace(settings, service_public_keys=KeySet())
     app = create_service_app("auth", settings, sqlalchemy.create_engine(settings.database_url),

@@ -52,7 +52,7 @@ def test_a_private_key_that_is_not_ed25519_is_refused():
         SigningKey.from_pem("auth", "not a pem")
 
 
-def test_dev_keys_are_made_once_private_files_0600_and_sets_wired_by_caller(tmp_path):
+def test_dev_keys_are_made_once_private_files_0600_with_the_public_sets(tmp_path):
     paths = keys.ensure_dev_keys(tmp_path)
     first = {name: path.read_text() for name, path in paths.items()}
     assert keys.ensure_dev_keys(tmp_path) and \
@@ -61,11 +61,10 @@ def test_dev_keys_are_made_once_private_files_0600_and_sets_wired_by_caller(tmp_
         assert stat.S_IMODE(paths[name].stat().st_mode) == 0o600
     user = keys.read_public_material(paths["user-token.jwks.json"])
     assert [keys.owner_of(kid) for kid in user.kids] == ["auth"]
-    of_auth = keys.read_public_material(paths["callers-of-auth.jwks.json"])
-    of_profiles = keys.read_public_material(paths["callers-of-profiles.jwks.json"])
-    assert sorted(keys.owner_of(k) for k in of_auth.kids) == ["articles", "profiles"]
-    assert [keys.owner_of(k) for k in of_profiles.kids] == ["articles"]
-    assert "callers-of-articles.jwks.json" not in paths
+    callers = keys.read_public_material(paths["service-keys.jwks.json"])
+    assert sorted(keys.owner_of(k) for k in callers.kids) == ["articles", "profiles"]
+    assert callers.owned_by(["articles"]).kids == [k for k in callers.kids
+                                                   if k.startswith("articles.")]
 
 
 def test_cli_generate_then_publish_the_new_and_previous_key(tmp_path, capsys):
@@ -89,3 +88,9 @@ def test_cli_never_overwrites_a_key_and_needs_an_owner_for_a_pem(tmp_path, capsy
     assert path.read_text() == before
     assert keys.main(["public", str(path)]) == 1
     assert "--owner" in capsys.readouterr().err
+
+
+def test_dev_keys_for_containers_are_readable_in_a_private_directory(tmp_path):
+    paths = keys.ensure_dev_keys(tmp_path / "compose", for_containers=True)
+    assert stat.S_IMODE((tmp_path / "compose").stat().st_mode) == 0o700
+    assert stat.S_IMODE(paths["auth-user-token.pem"].stat().st_mode) == 0o644
