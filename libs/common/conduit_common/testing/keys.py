@@ -87,3 +87,12 @@ def every_key_variable() -> dict:
     return {**service_env("auth"),
             "SERVICE_PRIVATE_KEY": SERVICE_KEYS["articles"].pem(),
             "JWT_PRIVATE_KEY": USER_TOKEN_KEY.pem()}
+
+
+def deploy_variables() -> dict:
+    """The CI variables cluster/deploy.sh turns into the token-key Secrets and ConfigMap."""
+    return {"JWT_PRIVATE_KEY": USER_TOKEN_KEY.pem(),
+            "JWT_PUBLIC_KEYS": jwks(USER_TOKEN_KEYS),
+            "SERVICE_PUBLIC_KEYS": jwks(SERVICE_PUBLIC_KEYS),
+            "PROFILES_SERVICE_KEY": SERVICE_KEYS["profiles"].pem(),
+            "ARTICLES_SERVICE_KEY": SERVICE_KEYS["articles"].pem()}
