@@ -19,9 +19,14 @@
 #   IMAGE_REGISTRY   registry path the images live under, e.g. $CI_REGISTRY_IMAGE
 #                    (default: the overlay's); an image is $IMAGE_REGISTRY/<service>
 #                    (and $IMAGE_REGISTRY/docs)
-#   CONDUIT_SECRET DB_USER DB_PASSWORD AUTH_DB_PASSWORD PROFILES_DB_PASSWORD
+#   DB_USER DB_PASSWORD AUTH_DB_PASSWORD PROFILES_DB_PASSWORD
 #   ARTICLES_DB_PASSWORD   the values of the conduit-secrets Secret (required)
-#   CONDUIT_SECRET_FALLBACKS  previous JWT keys, comma-separated (optional; rotation)
+#   JWT_PRIVATE_KEY JWT_PUBLIC_KEYS SERVICE_PUBLIC_KEYS PROFILES_SERVICE_KEY
+#   ARTICLES_SERVICE_KEY   the token keys (required; PEM or JWKS text, or the path of
+#                    a file holding it, as GitLab's file-type variables give): auth's
+#                    private key, the public JWKS of user tokens (current + previous),
+#                    the public JWKS of the service keys, each projector's private key.
+#                    Generate them once: docs/operations.md, "Token keys"
 #   CONDUIT_HOST     the public DNS name: the certificate, the Ingress/Gateway host and
 #                    the printed URL (required, except with -n)
 #   ACME_EMAIL       contact address of the ACME account (required for all/shared when
@@ -43,11 +48,17 @@ services=(auth profiles articles docs)
 # Everything a service's pipeline deploys: its own objects (app=<service>) and those
 # of its projector (app=<service>-projector, the same image with `project`), if any.
 apps_of() { echo "$1 $1-projector"; }
-secret_keys=(CONDUIT_SECRET DB_USER DB_PASSWORD AUTH_DB_PASSWORD PROFILES_DB_PASSWORD
-             ARTICLES_DB_PASSWORD)
-# Written into the Secret only when set: previous JWT keys still accepted during a
-# rotation of CONDUIT_SECRET (docs/operations.md).
-optional_secret_keys=(CONDUIT_SECRET_FALLBACKS)
+secret_keys=(DB_USER DB_PASSWORD AUTH_DB_PASSWORD PROFILES_DB_PASSWORD ARTICLES_DB_PASSWORD)
+# Token key variables -> the files k8s/base/kustomization.yaml makes them into
+# (the auth-token-key and <service>-service-key Secrets, the conduit-token-keys
+# ConfigMap of public keys).
+declare -A key_files=(
+    [JWT_PRIVATE_KEY]=auth-user-token.pem
+    [JWT_PUBLIC_KEYS]=user-token.jwks.json
+    [SERVICE_PUBLIC_KEYS]=service-keys.jwks.json
+    [PROFILES_SERVICE_KEY]=profiles-service.pem
+    [ARTICLES_SERVICE_KEY]=articles-service.pem
+)
 
 log() { echo "deploy: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -75,7 +86,7 @@ esac
 [ -f "$root/k8s/overlays/$overlay/kustomization.yaml" ] || die "no overlay k8s/overlays/$overlay"
 
 missing=()
-for key in "${secret_keys[@]}"; do
+for key in "${secret_keys[@]}" "${!key_files[@]}"; do
     [ -n "${!key:-}" ] || missing+=("$key")
 done
 [ "${#missing[@]}" -eq 0 ] || die "secret variables not set: ${missing[*]}"
@@ -110,12 +121,26 @@ grep -rlF --include='*.yaml' "$placeholder_host" "$work/k8s" |
     while read -r file; do sed -i "s/conduit\.example\.com/$host/g" "$file"; done
 (
     umask 077
-    for key in "${secret_keys[@]}" "${optional_secret_keys[@]}"; do
+    for key in "${secret_keys[@]}"; do
         value="${!key:-}"
-        [ -n "$value" ] || continue
         [[ "$value" != *$'\n'* ]] || die "$key must be a single line"
         printf '%s=%s\n' "$key" "$value"
     done > "$work/k8s/base/secrets.env"
+    mkdir -p "$work/k8s/base/keys"
+    for key in "${!key_files[@]}"; do
+        value="${!key}"
+        file="$work/k8s/base/keys/${key_files[$key]}"
+        # A file-type CI variable holds the path of a file with the key.
+        if [[ "$value" != *$'\n'* && -f "$value" ]]; then
+            cp "$value" "$file"
+        else
+            printf '%s\n' "$value" > "$file"
+        fi
+        case "$key" in
+            *_KEY) grep -q 'BEGIN PRIVATE KEY' "$file" || die "$key is not a PEM private key" ;;
+            *) grep -q '"keys"' "$file" || die "$key is not a JWKS ({\"keys\": [...]})" ;;
+        esac
+    done
 )
 
 # The image name to override is whatever the overlay made of the base name.

@@ -1,5 +1,7 @@
 # Containers: the service images, docker-compose local integration, and their checks.
 #   make dockerfiles        regenerate services/*/Dockerfile from docker/Dockerfile.in
+#   make compose-keys       generate the stack's token keys once into CONDUIT_KEYS_DIR
+#                           (compose-up and compose-test do it first)
 #   make compose-up         build the images and start the stack (gateway on :8080);
 #                           TRACING=1 adds the OpenTelemetry Collector (tracing on)
 #   make compose-down       stop it, remove its containers and network (the data stays)
@@ -23,6 +25,9 @@ COMPOSE = $(COMPOSE_CMD) --project-name $(COMPOSE_PROJECT) --env-file $(CURDIR)/
 COMPOSE_TEST_HOST ?= 127.0.0.1
 COMPOSE_TEST_BASE_URL ?= http://$(COMPOSE_TEST_HOST):$(or $(GATEWAY_HOST_PORT),8080)/flask/api
 COMPOSE_WAIT_SECONDS ?= 300
+# The Ed25519 keys docker-compose.yml mounts as secrets (never committed: under .run/).
+CONDUIT_KEYS_DIR ?= $(CURDIR)/.run/compose-keys
+export CONDUIT_KEYS_DIR
 DOCKERFILE_TEMPLATE := docker/Dockerfile.in
 SERVICE_DOCKERFILES := $(addsuffix /Dockerfile,$(addprefix services/,$(SERVICES)))
 # $(call render_dockerfile,SERVICE): the service's Dockerfile on stdout.
@@ -31,16 +36,21 @@ render_dockerfile = { echo '\# Generated from $(DOCKERFILE_TEMPLATE) by `make do
 
 TEST_TARGETS += test-compose-config
 
-.PHONY: dockerfiles compose-up compose-down compose-test test-compose-config
+.PHONY: dockerfiles compose-keys compose-up compose-down compose-test test-compose-config
 
 dockerfiles: $(SERVICE_DOCKERFILES) ## regenerate services/*/Dockerfile from docker/Dockerfile.in
 
 services/%/Dockerfile: $(DOCKERFILE_TEMPLATE)
 	$(call render_dockerfile,$*) >$@
 
+# Idempotent: existing keys are kept, so a restarted stack accepts its old tokens.
+compose-keys: install ## generate the compose stack's token keys once (into CONDUIT_KEYS_DIR)
+	@$(BIN)/python -m conduit_common.keys dev --for-containers $(CONDUIT_KEYS_DIR) >/dev/null
+	@echo "token keys in $(CONDUIT_KEYS_DIR)"
+
 # Build only the three images (the migrate one-shots share them), then start: faster
 # than `up --build`, which asks the builder about every service.
-compose-up: $(NODE_TOOLS) ## build the service images and start the stack (http://127.0.0.1:8080/flask/api)
+compose-up: $(NODE_TOOLS) compose-keys ## build the service images and start the stack (http://127.0.0.1:8080/flask/api)
 	$(COMPOSE) build $(SERVICES)
 	$(COMPOSE) up --detach
 	bash docker/compose-wait.sh $(COMPOSE_WAIT_SECONDS) $(COMPOSE)
@@ -49,7 +59,7 @@ compose-up: $(NODE_TOOLS) ## build the service images and start the stack (http:
 compose-down: ## stop the stack and remove its containers and network (keeps the database)
 	$(COMPOSE) down --remove-orphans --timeout 10 $(COMPOSE_DOWN_ARGS)
 
-compose-test: $(NODE_TOOLS) ## build, start, run the Postman suite + e2e tests via the gateway, tear down
+compose-test: $(NODE_TOOLS) compose-keys ## build, start, run the Postman suite + e2e tests via the gateway, tear down
 	COMPOSE="$(COMPOSE)" COMPOSE_WAIT_SECONDS=$(COMPOSE_WAIT_SECONDS) \
 	CONDUIT_BASE_URL=$(COMPOSE_TEST_BASE_URL) MAKE="$(MAKE)" \
 	    bash docker/compose-test.sh

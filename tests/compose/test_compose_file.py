@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("auth", "profiles", "articles")
 # Each consuming service's projector and the owners whose feeds it follows.
 PROJECTORS = {"profiles": ("auth",), "articles": ("auth", "profiles")}
-COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+DOCUMENT = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+COMPOSE = DOCUMENT["services"]
 
 
 def env_example() -> dict:
@@ -77,8 +78,6 @@ def test_projector_connects_as_its_service_and_reaches_exactly_its_owners(servic
     assert urls == {f"{owner.upper()}_SERVICE_URL": f"http://{owner}:9000"
                     for owner in PROJECTORS[service]}
     assert "LOG_LEVEL" in environment
-    # It needs no signing key: it calls only internal routes.
-    assert "CONDUIT_SECRET" not in environment
 
 
 @pytest.mark.parametrize("service", PROJECTORS)
@@ -129,7 +128,47 @@ def test_every_required_variable_has_an_example():
     text = (ROOT / "docker-compose.yml").read_text()
     required = set(re.findall(r"\$\{([A-Z_]+):\?", text))
     assert required and required <= env_example().keys()
-    assert len(env_example()["CONDUIT_SECRET"]) >= 32
+
+
+# The key material each container gets (docs/security.md, "Token keys"): its role's.
+KEYS_BY_CONTAINER = {
+    "auth": {"jwt_public_keys", "service_public_keys", "jwt_private_key"},
+    "profiles": {"jwt_public_keys", "service_public_keys"},
+    "articles": {"jwt_public_keys", "service_public_keys"},
+    "profiles-projector": {"profiles_service_key"},
+    "articles-projector": {"articles_service_key"},
+}
+
+
+def test_each_container_gets_exactly_the_keys_of_its_role():
+    for name, container in COMPOSE.items():
+        assert set(container.get("secrets", ())) == KEYS_BY_CONTAINER.get(name, set()), name
+    signing = {name for name, keys in KEYS_BY_CONTAINER.items()
+               if keys & {"jwt_private_key", "profiles_service_key", "articles_service_key"}}
+    assert signing == {"auth", "profiles-projector", "articles-projector"}
+
+
+def test_the_key_variables_name_the_mounted_secrets():
+    for name, keys in KEYS_BY_CONTAINER.items():
+        environment = COMPOSE[name]["environment"]
+        files = {key: value for key, value in environment.items() if key.endswith("_FILE")}
+        assert {value.removeprefix("/run/secrets/") for value in files.values()} == keys, name
+    assert COMPOSE["auth"]["environment"]["JWT_PRIVATE_KEY_FILE"] == \
+        "/run/secrets/jwt_private_key"
+    for name in ("profiles", "articles", "profiles-projector", "articles-projector"):
+        assert "JWT_PRIVATE_KEY_FILE" not in COMPOSE[name]["environment"]
+
+
+def test_the_key_files_are_made_by_make_compose_keys_never_committed():
+    files = {name: spec["file"] for name, spec in DOCUMENT["secrets"].items()}
+    assert set(files) == set().union(*KEYS_BY_CONTAINER.values())
+    assert all(path.startswith("${CONDUIT_KEYS_DIR:-./.run/compose-keys}/")
+               for path in files.values())
+    compose_mk = (ROOT / "mk" / "compose.mk").read_text()
+    assert re.search(r"^compose-up: .*compose-keys", compose_mk, re.MULTILINE)
+    assert re.search(r"^compose-test: .*compose-keys", compose_mk, re.MULTILINE)
+    example = (ROOT / ".env.example").read_text()
+    assert "PRIVATE KEY" not in example and "CONDUIT_SECRET" not in example
 
 
 def test_the_gateway_reaches_the_public_port_and_nothing_publishes_the_internal_one():

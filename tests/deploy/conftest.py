@@ -8,6 +8,8 @@ import sys
 import pytest
 import yaml
 
+from conduit_common import keys
+
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -62,6 +64,8 @@ def k8s_copy(tmp_path_factory):
     shutil.copytree(ROOT / "db", work / "db")
     base = work / "k8s" / "base"
     shutil.copy(base / "secrets.env.example", base / "secrets.env")
+    # Throwaway token keys, under the names cluster/deploy.sh writes.
+    keys.ensure_dev_keys(base / "keys")
     return work
 
 

@@ -4,6 +4,7 @@ kops and a cluster do not exist here: the scripts run against small fake `kops` 
 `kubectl` commands that record their calls (the fake kubectl renders with the real one).
 """
 import base64
+import json
 import os
 import pathlib
 import re
@@ -13,13 +14,17 @@ import sys
 import pytest
 import yaml
 
+from conduit_common.keys import KeySet, SigningKey
+from conduit_common.testing.keys import SERVICE_KEYS, USER_TOKEN_KEY, deploy_variables
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CLUSTER = ROOT / "cluster"
 VALIDATE_KOPS = ROOT.parent / "shared" / "tools" / "validate-kops"
 SCRIPTS = sorted(CLUSTER.glob("*.sh"))
-SECRETS = {"CONDUIT_SECRET": "jwt-key", "DB_USER": "postgres", "DB_PASSWORD": "admin-pw",
+SECRETS = {"DB_USER": "postgres", "DB_PASSWORD": "admin-pw",
            "AUTH_DB_PASSWORD": "auth-pw", "PROFILES_DB_PASSWORD": "profiles-pw",
            "ARTICLES_DB_PASSWORD": "articles-pw"}
+TOKEN_KEYS = deploy_variables()
 CLUSTER_VARS = {"K8S_CLUSTER_NAME": "demo.k8s.local", "KOPS_STATE_STORE": "gs://demo-state/",
                 "GCP_PROJECT": "demo-project", "GCP_ZONE": "us-central1-a",
                 "ADMIN_CIDR": "198.51.100.0/24"}
@@ -216,7 +221,8 @@ def applied_objects(log, applied):
 
 
 def deploy(env, *args, **extra):
-    return run([CLUSTER / "deploy.sh", *args], {**env, **SECRETS, **TLS_VARS, **extra})
+    return run([CLUSTER / "deploy.sh", *args],
+               {**env, **SECRETS, **TOKEN_KEYS, **TLS_VARS, **extra})
 
 
 def test_deploy_renders_images_with_the_pipeline_tag_and_the_secret_values(fake_bin):
@@ -240,23 +246,55 @@ def test_deploy_renders_images_with_the_pipeline_tag_and_the_secret_values(fake_
     assert not (ROOT / "k8s" / "base" / "secrets.env").exists()
 
 
-def test_deploy_adds_the_fallback_keys_to_the_secret_only_when_set(fake_bin):
-    env, _ = fake_bin
+def _data(doc) -> dict:
+    return {k: base64.b64decode(v).decode() for k, v in doc.get("data", {}).items()} \
+        if doc["kind"] == "Secret" else doc["data"]
 
-    def secret_and_name(**extra):
+
+def _named(docs, prefix):
+    (doc,) = [d for d in docs if d["metadata"]["name"].rsplit("-", 1)[0] == prefix
+              and d["kind"] in ("Secret", "ConfigMap")]
+    return doc
+
+
+def test_deploy_writes_each_token_key_into_its_own_secret_and_public_sets(fake_bin, tmp_path):
+    env, _ = fake_bin
+    # One given as text, one as the path of a file (GitLab's file-type variables).
+    key_file = tmp_path / "profiles.pem"
+    key_file.write_text(SERVICE_KEYS["profiles"].pem())
+    result = deploy(env, "-n", PROFILES_SERVICE_KEY=str(key_file))
+    assert result.returncode == 0, result.stderr
+    docs = [d for d in yaml.safe_load_all(result.stdout) if d]
+    assert _data(_named(docs, "auth-token-key")) == {
+        "jwt-private-key.pem": USER_TOKEN_KEY.pem() + "\n"}
+    assert _data(_named(docs, "profiles-service-key"))["service-key.pem"].strip() == \
+        SERVICE_KEYS["profiles"].pem().strip()
+    assert _data(_named(docs, "articles-service-key"))["service-key.pem"].strip() == \
+        SERVICE_KEYS["articles"].pem().strip()
+    public = _data(_named(docs, "conduit-token-keys"))
+    assert KeySet.from_jwks(public["user-token.jwks.json"]).kids == [USER_TOKEN_KEY.kid]
+    assert "PRIVATE" not in public["service-keys.jwks.json"]
+    assert not (ROOT / "k8s" / "base" / "keys").exists()
+
+
+def test_a_new_public_key_set_renames_the_configmap_so_every_service_rolls(fake_bin):
+    env, _ = fake_bin
+    rotated = KeySet.of(USER_TOKEN_KEY, SigningKey.generate("auth"))
+    names = []
+    for extra in ({}, {"JWT_PUBLIC_KEYS": json.dumps(rotated.to_jwks())}):
         result = deploy(env, "-n", **extra)
         assert result.returncode == 0, result.stderr
-        (secret,) = [d for d in yaml.safe_load_all(result.stdout) if d["kind"] == "Secret"
-                     and d["metadata"]["name"].startswith("conduit-secrets-")]
-        return ({k: base64.b64decode(v).decode() for k, v in secret["data"].items()},
-                secret["metadata"]["name"])
+        names.append(_named(list(yaml.safe_load_all(result.stdout)),
+                            "conduit-token-keys")["metadata"]["name"])
+    assert names[0] != names[1]
 
-    plain, plain_name = secret_and_name()
-    rotating, rotating_name = secret_and_name(CONDUIT_SECRET_FALLBACKS="old-jwt-key")
-    assert "CONDUIT_SECRET_FALLBACKS" not in plain
-    assert rotating == {**SECRETS, "CONDUIT_SECRET_FALLBACKS": "old-jwt-key"}
-    # A new Secret name (content hash) rolls every Deployment that reads it.
-    assert plain_name != rotating_name
+
+@pytest.mark.parametrize("variable, value", [("JWT_PRIVATE_KEY", "not a key"),
+                                             ("JWT_PUBLIC_KEYS", "-----BEGIN PRIVATE KEY-----")])
+def test_deploy_refuses_key_variables_of_the_wrong_kind(fake_bin, variable, value):
+    env, log = fake_bin
+    result = deploy(env, "-n", **{variable: value})
+    assert result.returncode != 0 and variable in result.stderr
 
 
 def test_deploy_all_applies_everything_and_prints_the_address(fake_bin, tmp_path):
@@ -340,6 +378,7 @@ def test_deploy_fails_clearly_and_can_roll_back_a_stuck_rollout(fake_bin):
 
 def test_deploy_refuses_to_run_without_every_secret(fake_bin):
     env, log = fake_bin
-    result = run([CLUSTER / "deploy.sh", "all"], {**env, "CONDUIT_SECRET": "x"})
+    result = run([CLUSTER / "deploy.sh", "all"], {**env, "DB_USER": "x"})
     assert result.returncode != 0 and "DB_PASSWORD" in result.stderr
+    assert "JWT_PRIVATE_KEY" in result.stderr and "PROFILES_SERVICE_KEY" in result.stderr
     assert calls(log) == []

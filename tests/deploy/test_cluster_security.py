@@ -4,12 +4,14 @@ import subprocess
 
 import yaml
 
+from conduit_common.testing.keys import deploy_variables
+
 CLUSTER = pathlib.Path(__file__).resolve().parents[2] / "cluster"
 CLUSTER_VARS = {"K8S_CLUSTER_NAME": "demo.k8s.local", "KOPS_STATE_STORE": "gs://demo-state",
                 "GCP_PROJECT": "demo-project", "GCP_ZONE": "us-central1-a"}
-SECRETS = {"CONDUIT_SECRET": "jwt-key", "DB_USER": "postgres", "DB_PASSWORD": "admin-pw",
+SECRETS = {"DB_USER": "postgres", "DB_PASSWORD": "admin-pw",
            "AUTH_DB_PASSWORD": "auth-pw", "PROFILES_DB_PASSWORD": "profiles-pw",
-           "ARTICLES_DB_PASSWORD": "articles-pw"}
+           "ARTICLES_DB_PASSWORD": "articles-pw", **deploy_variables()}
 
 
 def run(args, env):

@@ -13,6 +13,7 @@ import yaml
 
 from conduit_common import db
 from conduit_common.settings import CommonSettings
+from conduit_common.testing.keys import USER_TOKEN_KEYS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 from conduit_dev import routes as gateway_routes  # noqa: E402
@@ -30,7 +31,7 @@ def route_timeouts(path):
 
 
 def test_every_read_timeout_exceeds_the_service_budget_and_answers_within_3_s():
-    settings = CommonSettings(secret="x" * 32, database_url="unused")
+    settings = CommonSettings(jwt_public_keys=USER_TOKEN_KEYS, database_url="unused")
     service_budget = (db.POOL_TIMEOUT_SECONDS + settings.db_statement_timeout_ms / 1000
                       + settings.consistency_wait_seconds)
     for route in TABLE.routes:

@@ -335,13 +335,44 @@ def test_services_serve_their_internal_port_on_9000(docs, target):
             assert app[probe]["httpGet"]["port"] == "http", name
 
 
-def test_projectors_need_no_signing_key(docs, target):
-    for name, deployment in by_kind(docs(target), "Deployment").items():
-        if name in PROJECTORS:
-            spec = pod_spec(deployment)
-            for container in spec["initContainers"] + spec["containers"]:
-                assert not {"CONDUIT_SECRET", "CONDUIT_SECRET_FALLBACKS"} & set(
-                    env_map(container)), (name, container["name"])
+# The key material each container reads (docs/security.md, "Token keys"): auth's
+# container alone the user-token private key, each projector its own service key and
+# nothing else, the migrate init containers none at all.
+KEY_VARIABLES = {"JWT_PRIVATE_KEY", "JWT_PUBLIC_KEYS", "SERVICE_PUBLIC_KEYS",
+                 "SERVICE_PRIVATE_KEY"}
+PUBLIC_KEYS = {"JWT_PUBLIC_KEYS": ("configMapKeyRef", "user-token.jwks.json"),
+               "SERVICE_PUBLIC_KEYS": ("configMapKeyRef", "service-keys.jwks.json")}
+KEYS_OF = {
+    "auth": {**PUBLIC_KEYS, "JWT_PRIVATE_KEY": ("secretKeyRef", "jwt-private-key.pem")},
+    "profiles": PUBLIC_KEYS,
+    "articles": PUBLIC_KEYS,
+    "profiles-projector": {"SERVICE_PRIVATE_KEY": ("secretKeyRef", "service-key.pem")},
+    "articles-projector": {"SERVICE_PRIVATE_KEY": ("secretKeyRef", "service-key.pem")},
+}
+
+
+def test_each_container_reads_exactly_the_keys_of_its_role(docs, target):
+    rendered = docs(target)
+    for name, deployment in by_kind(rendered, "Deployment").items():
+        spec = pod_spec(deployment)
+        for container in spec.get("initContainers", []):
+            assert not KEY_VARIABLES & set(env_map(container)), (name, container["name"])
+        (app,) = spec["containers"]
+        env = env_map(app)
+        keys = {var: next((kind, ref["key"]) for kind, ref in env[var]["valueFrom"].items())
+                for var in KEY_VARIABLES & set(env)}
+        assert keys == KEYS_OF.get(name, {}), name
+        for source in app.get("envFrom", []):
+            assert "secretRef" not in source, (name, source)   # no key by the back door
+    # Which Secret holds which private key: one each, so a Pod gets exactly one.
+    private = {(name, var): env_map(c)[var]["valueFrom"]["secretKeyRef"]["name"]
+               for name, d in by_kind(rendered, "Deployment").items()
+               for c in pod_spec(d)["containers"]
+               for var in ("JWT_PRIVATE_KEY", "SERVICE_PRIVATE_KEY") if var in env_map(c)}
+    assert {k: v.rsplit("-", 1)[0] for k, v in private.items()} == {
+        ("auth", "JWT_PRIVATE_KEY"): "auth-token-key",
+        ("profiles-projector", "SERVICE_PRIVATE_KEY"): "profiles-service-key",
+        ("articles-projector", "SERVICE_PRIVATE_KEY"): "articles-service-key"}
 
 
 def test_every_secret_and_configmap_reference_resolves(docs, target):

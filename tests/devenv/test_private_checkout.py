@@ -33,7 +33,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs root (the servers drop to other users only then) and git")
 
 # Settings of the outer environment that would point the clone's stack elsewhere.
-_OUTER = ("CONDUIT_RUN_DIR", "RUN_DIR", "DATABASE_URL", "CONDUIT_SECRET", "PGPORT",
+_OUTER = ("CONDUIT_RUN_DIR", "RUN_DIR", "DATABASE_URL", "PGPORT",
           "AUTH_DB_PASSWORD", "PROFILES_DB_PASSWORD", "ARTICLES_DB_PASSWORD", "TMPDIR")
 
 

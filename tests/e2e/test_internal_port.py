@@ -1,17 +1,43 @@
-"""Each service's internal API and metrics live on a port of their own, never routed."""
+"""Each service's internal API and metrics live on a port of their own, never routed,
+and the internal API answers only callers with a service token it trusts."""
 import requests
 
+from conduit_common.keys import SigningKey
+from conduit_common.service_auth import ServiceTokenSigner
 
-def get(url):
-    return requests.get(url, params={"consumer": "e2e-probe"}, timeout=5)
+
+def get(url, headers=None):
+    return requests.get(url, params={"consumer": "e2e-probe"}, timeout=5, headers=headers)
+
+
+def service_headers(local_stack, caller: str, audience: str) -> dict:
+    """A service token signed with the stack's own key of `caller` (its run dir)."""
+    pem = (local_stack.config.run_dir / "keys" / f"{caller}-service.pem").read_text()
+    signer = ServiceTokenSigner(SigningKey.from_pem(caller, pem), audience)
+    return {"Authorization": signer.authorization()}
 
 
 def test_the_internal_api_is_404_on_the_public_port_and_through_the_gateway(local_stack, api):
     config = local_stack.config
     for service in ("auth", "profiles"):
-        assert get(f"{config.service_url(service)}/internal/events").status_code == 404
-        assert get(f"{config.internal_url(service)}/internal/events").status_code == 200
+        headers = service_headers(local_stack, "articles", service)
+        assert get(f"{config.service_url(service)}/internal/events", headers).status_code == 404
+        assert get(f"{config.internal_url(service)}/internal/events", headers).status_code == 200
     assert api.request("GET", "/internal/events").status_code == 404
+
+
+def test_the_internal_api_refuses_callers_without_a_trusted_service_token(local_stack):
+    config = local_stack.config
+    for service in ("auth", "profiles"):
+        url = f"{config.internal_url(service)}/internal/events"
+        assert get(url).status_code == 401
+        # profiles' projector reads auth, never profiles: profiles does not trust it.
+        wrong = "profiles" if service == "profiles" else "articles"
+        audience = "auth" if service == "profiles" else "profiles"
+        assert get(url, service_headers(local_stack, wrong, audience)).status_code == 401
+        stranger = ServiceTokenSigner(SigningKey.generate("articles"), service)
+        assert get(url, {"Authorization": stranger.authorization()}).status_code == 401
+        assert requests.get(f"{config.internal_url(service)}/healthz", timeout=5).ok
 
 
 def test_public_routes_are_404_on_the_internal_port(local_stack):

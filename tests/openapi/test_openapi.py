@@ -14,6 +14,8 @@ import yaml
 from falcon import inspect as falcon_inspect
 from openapi_spec_validator import validate
 
+from conduit_common.testing.keys import service_env
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "openapi.yml"
 GATEWAY_ROUTES = ROOT / "gateway" / "routes.yml"
@@ -22,7 +24,7 @@ HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "tra
 # Routes every service has that clients never see (the gateway does not route them).
 NOT_PUBLIC = re.compile(r"^/(healthz|readyz|metrics|internal(/.*)?)$")
 FAKE_ENV = {
-    "CONDUIT_SECRET": "openapi-route-test-secret-0123456789",
+    **service_env("auth"),
     "DATABASE_URL": "postgresql+psycopg2://nobody:nothing@127.0.0.1:9/conduit",
     "AUTH_SERVICE_URL": "http://127.0.0.1:9",
     "PROFILES_SERVICE_URL": "http://127.0.0.1:9",

@@ -5,6 +5,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from conduit_common import keys
+
 from conduit_dev.config import SERVICES
 
 
@@ -15,14 +17,25 @@ def _write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def conduit_secret(run_dir: Path, environ: Mapping[str, str]) -> str:
-    """CONDUIT_SECRET from the environment, else the one stored in run_dir."""
-    if environ.get("CONDUIT_SECRET"):
-        return environ["CONDUIT_SECRET"]
-    path = run_dir / "conduit-secret"
-    if not path.exists():
-        _write_private(path, secrets.token_urlsafe(48))
-    return path.read_text().strip()
+def token_keys(run_dir: Path) -> dict[str, Path]:
+    """The stack's Ed25519 keys in run_dir/keys, generated on the first start and kept
+    (a restart still accepts the tokens it issued). See conduit_common.keys."""
+    return keys.ensure_dev_keys(run_dir / "keys")
+
+
+def key_env(service: str, paths: dict[str, Path]) -> dict[str, str]:
+    """What a service's API process gets: the public user-token keys, the public keys
+    of the calling services, and for auth alone the private user-token key."""
+    env = {"JWT_PUBLIC_KEYS_FILE": str(paths["user-token.jwks.json"]),
+           "SERVICE_PUBLIC_KEYS_FILE": str(paths["service-keys.jwks.json"])}
+    if service == keys.USER_TOKEN_OWNER:
+        env["JWT_PRIVATE_KEY_FILE"] = str(paths["auth-user-token.pem"])
+    return env
+
+
+def projector_key_env(service: str, paths: dict[str, Path]) -> dict[str, str]:
+    """What a projector gets: its service's own service key, nothing else."""
+    return {"SERVICE_PRIVATE_KEY_FILE": str(paths[f"{service}-service.pem"])}
 
 
 def db_passwords(run_dir: Path, environ: Mapping[str, str]) -> dict[str, str]:

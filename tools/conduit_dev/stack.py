@@ -1,7 +1,7 @@
 """The local stack, shared by `make run` (under honcho) and tests/e2e (one Popen each).
 
 `prepared(config)` gets the database ready (private cluster or DATABASE_URL, bootstrap,
-migrations), the secret and the nginx config, and yields the processes to start.
+migrations), the token keys and the nginx config, and yields the processes to start.
 """
 import os
 import shlex
@@ -44,10 +44,10 @@ def _check_ports_free(config: StackConfig) -> None:
                                    f"{name.upper()}_PORT to a free port") from ex
 
 
-def service_spec(config: StackConfig, service: str, database_url: str, secret: str
+def service_spec(config: StackConfig, service: str, database_url: str, key_paths: dict
                  ) -> ProcessSpec:
     env = {
-        "CONDUIT_SECRET": secret,
+        **credentials.key_env(service, key_paths),
         "DATABASE_URL": database_url,
         "HOST": "127.0.0.1",
         "PORT": str(config.ports[service]),
@@ -61,10 +61,12 @@ def service_spec(config: StackConfig, service: str, database_url: str, secret: s
     return ProcessSpec(service, argv, env, f"{config.service_url(service)}/readyz")
 
 
-def projector_spec(config: StackConfig, service: str, database_url: str) -> ProcessSpec:
+def projector_spec(config: StackConfig, service: str, database_url: str, key_paths: dict
+                   ) -> ProcessSpec:
     """The `project` command of a consuming service (its read models' projector)."""
     port = config.ports[f"{service}_projector"]
     env = {
+        **credentials.projector_key_env(service, key_paths),
         "DATABASE_URL": database_url,
         "AUTH_SERVICE_URL": config.internal_url("auth"),
         "PROFILES_SERVICE_URL": config.internal_url("profiles"),
@@ -77,10 +79,11 @@ def projector_spec(config: StackConfig, service: str, database_url: str) -> Proc
     return ProcessSpec(f"{service}-projector", argv, env, f"http://127.0.0.1:{port}/readyz")
 
 
-def plan(config: StackConfig, urls: dict[str, str], secret: str) -> list[ProcessSpec]:
-    """The processes of the stack: services, their projectors, the gateway last."""
-    specs = [service_spec(config, svc, urls[svc], secret) for svc in SERVICES]
-    specs += [projector_spec(config, svc, urls[svc]) for svc in CONSUMERS]
+def plan(config: StackConfig, urls: dict[str, str], key_paths: dict) -> list[ProcessSpec]:
+    """The processes of the stack: services, their projectors, the gateway last. Each
+    gets only the key material of its role (credentials.key_env)."""
+    specs = [service_spec(config, svc, urls[svc], key_paths) for svc in SERVICES]
+    specs += [projector_spec(config, svc, urls[svc], key_paths) for svc in CONSUMERS]
     nginx_conf = gateway.write_config(config)
     specs.append(ProcessSpec("gateway", gateway.nginx_command(nginx_conf), {},
                              f"{config.api_url}/tags"))
@@ -117,8 +120,8 @@ def prepared(config: StackConfig, environ=None):
         db = database.bootstrap_and_migrate(admin_url, config, passwords)
         if config.drop_database:
             cleanup.callback(postgres.drop_database, db)
-        secret = credentials.conduit_secret(config.run_dir, environ)
-        yield plan(config, {svc: db.url_for(svc) for svc in SERVICES}, secret)
+        key_paths = credentials.token_keys(config.run_dir)
+        yield plan(config, {svc: db.url_for(svc) for svc in SERVICES}, key_paths)
 
 
 def wait_ready(specs: list[ProcessSpec], timeout: float = 60.0, alive=lambda: True) -> None:

@@ -67,20 +67,20 @@ class Env:
             raise ConfigError(f"environment variable {name} must be positive")
         return value
 
-    def secret(self, name: str, min_length: int = 32) -> str:
-        """A secret has no default, and one shorter than an HS256 key should be is refused."""
-        value = self.str(name)
-        if len(value) < min_length:
-            raise ConfigError(
-                f"environment variable {name} must be at least {min_length} characters")
-        return value
-
-    def secret_list(self, name: str, min_length: int = 32) -> tuple[str, ...]:
-        """Optional comma-separated secrets (unset or empty: none), each held to the
-        same minimum length as `secret`."""
-        values = tuple(part.strip() for part in self.str(name, "").split(",") if part.strip())
-        if any(len(value) < min_length for value in values):
-            raise ConfigError(
-                f"each secret in environment variable {name} must be at least "
-                f"{min_length} characters")
-        return values
+    def material(self, name: str, default=_MISSING) -> str:
+        """Key material: the value of NAME, or the contents of the file NAME_FILE names
+        (k8s Secret volumes, compose secrets, make run's .run/keys). Not both."""
+        inline, path = self.str(name, ""), self.str(f"{name}_FILE", "")
+        if inline and path:
+            raise ConfigError(f"set environment variable {name} or {name}_FILE, not both")
+        if path:
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    inline = handle.read()
+            except OSError as ex:
+                raise ConfigError(f"{name}_FILE: cannot read {path}: {ex.strerror}") from ex
+        if inline.strip():
+            return inline
+        if default is _MISSING:
+            raise ConfigError(f"environment variable {name} (or {name}_FILE) is required")
+        return default

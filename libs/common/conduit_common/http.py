@@ -1,5 +1,6 @@
 """Calls between services: pooled, bounded in time, and failing as a clean 503."""
 import logging
+from collections.abc import Callable
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -29,9 +30,13 @@ class InternalClient:
 
     def __init__(self, base_url: str, peer: str, connect_timeout: float = 0.5,
                  read_timeout: float = 2.0, pool_size: int = 10,
-                 session: requests.Session | None = None):
+                 session: requests.Session | None = None,
+                 authorization: Callable[[], str] | None = None):
+        """`authorization` gives the Authorization header of each call (the caller's
+        service token for this peer, service_auth.py); None sends none."""
         self._base_url = base_url.rstrip("/")
         self._peer = peer
+        self._authorization = authorization
         self._timeout = (connect_timeout, read_timeout)
         self._session = session or self._pooled_session(pool_size)
 
@@ -55,6 +60,8 @@ class InternalClient:
         request_id = current_request_id()
         if request_id:
             headers[REQUEST_ID_HEADER] = request_id
+        if self._authorization is not None:
+            headers["Authorization"] = self._authorization()
         url = f"{self._base_url}{path}"
         timeout = self._timeout if read_timeout is None else (self._timeout[0], read_timeout)
         try:

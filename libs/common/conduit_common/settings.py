@@ -1,18 +1,44 @@
-"""Settings every service shares; services extend CommonSettings with their own."""
-from dataclasses import dataclass
+"""Settings every service shares; services extend CommonSettings with their own.
+
+Key material (docs/security.md, "Token keys"): every service reads the public
+user-token keys (JWT_PUBLIC_KEYS) and the public keys of the callers it trusts on its
+internal API (SERVICE_PUBLIC_KEYS). Only auth reads a private key (AuthSettings);
+nothing here ever does.
+"""
+from dataclasses import dataclass, field
 
 from conduit_common.config import ConfigError, Env
+from conduit_common.keys import KeyMaterialError, KeySet, SigningKey
 
 ONE_MIB = 1024 * 1024
-# Secrets published in this repository (.env.example): usable only with the explicit
-# dev flag, so a copied example can never run a shared deployment by accident.
-EXAMPLE_SECRETS = frozenset({"local-only-jwt-secret-change-me-0123456789"})
-DEV_FLAG = "CONDUIT_ALLOW_EXAMPLE_KEY"
+
+
+def read_key_set(env: Env, name: str, required: bool = True) -> KeySet:
+    """A public JWKS from NAME or NAME_FILE; an empty set when optional and unset."""
+    text = env.material(name) if required else env.material(name, "")
+    if not text:
+        return KeySet()
+    try:
+        keys = KeySet.from_jwks(text)
+    except KeyMaterialError as ex:
+        raise ConfigError(f"environment variable {name}: {ex}") from ex
+    if required and not keys:
+        raise ConfigError(f"environment variable {name}: the key set is empty")
+    return keys
+
+
+def read_signing_key(env: Env, name: str, owner: str) -> SigningKey:
+    """A private Ed25519 PEM from NAME or NAME_FILE, signing as `owner`."""
+    try:
+        return SigningKey.from_pem(owner, env.material(name))
+    except KeyMaterialError as ex:
+        raise ConfigError(f"environment variable {name}: {ex}") from ex
 
 
 @dataclass(frozen=True)
 class CommonSettings:
-    secret: str
+    # The public user-token keys: the current one and the previous ones (rotation).
+    jwt_public_keys: KeySet
     database_url: str
     jwt_ttl_seconds: int = 86400
     log_level: str = "INFO"
@@ -23,9 +49,9 @@ class CommonSettings:
     # Per-request overhead knobs, measured by `make bench` (docs/benchmarks.md).
     access_log: bool = True
     db_pool_pre_ping: str = "idle"
-    # Keys whose tokens are still accepted but never used to sign: they let
-    # CONDUIT_SECRET be rotated without signing everyone out (docs/operations.md).
-    secret_fallbacks: tuple[str, ...] = ()
+    # Public keys of the services allowed to call this one's /internal/... routes
+    # (empty: nobody, every internal call is a 401).
+    service_public_keys: KeySet = field(default_factory=KeySet)
     # Owners: how long a write's response waits for consumers to apply its events.
     consistency_wait_seconds: float = 0.25
     # The port of the internal API and /metrics (None: one port serves everything).
@@ -34,13 +60,8 @@ class CommonSettings:
     @classmethod
     def common_from_env(cls, env: Env) -> dict:
         """Read the shared fields; subclasses add theirs and build the object."""
-        secret = env.secret("CONDUIT_SECRET")
-        if secret in EXAMPLE_SECRETS and not env.flag(DEV_FLAG, False):
-            raise ConfigError(f"environment variable CONDUIT_SECRET is the published example "
-                              f"from .env.example: set a secret of your own (or {DEV_FLAG}=1 "
-                              "for a local stack)")
         return {
-            "secret": secret,
+            "jwt_public_keys": read_key_set(env, "JWT_PUBLIC_KEYS"),
             "database_url": env.str("DATABASE_URL"),
             "jwt_ttl_seconds": env.int("JWT_TTL_SECONDS", 86400, minimum=1),
             "log_level": env.str("LOG_LEVEL", "INFO").upper(),
@@ -49,7 +70,7 @@ class CommonSettings:
             "db_statement_timeout_ms": env.int("DB_STATEMENT_TIMEOUT_MS", 1000, minimum=0),
             "access_log": env.flag("ACCESS_LOG", True),
             "db_pool_pre_ping": env.choice("DB_POOL_PRE_PING", ("idle", "always", "off"), "idle"),
-            "secret_fallbacks": env.secret_list("CONDUIT_SECRET_FALLBACKS"),
+            "service_public_keys": read_key_set(env, "SERVICE_PUBLIC_KEYS", required=False),
             "consistency_wait_seconds": env.float("CONSISTENCY_WAIT_SECONDS", 0.25),
             "internal_port": env.optional_int("INTERNAL_PORT", minimum=1),
         }

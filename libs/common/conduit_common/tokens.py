@@ -1,10 +1,16 @@
-"""JWT issue and verification, the one token format all services share.
+"""User tokens: auth signs them with its Ed25519 key; every service verifies them with
+the public key set (JWKS) alone.
 
-HS256 only: the algorithm list is pinned on decode, so a token that claims
-"none" or an asymmetric algorithm is rejected before its signature is looked at.
+Verification trusts nothing in the token before its signature is checked, except to
+pick the key: the header must say `alg: EdDSA` and name a `kid` in the set, and the
+algorithm list handed to PyJWT is pinned to EdDSA. So "none", an HS256 token that uses
+a public key as its HMAC secret (algorithm confusion) or a token from an unknown or
+retired key are refused before any claim is read. `iss` and `aud` are required and
+checked, so a service token (another audience) is never a user token.
 
-Tokens are always signed with the current secret. Fallback secrets only verify:
-during a rotation they keep tokens signed with the other key valid.
+Rotation: the set holds the current key and the previous ones; auth signs with one
+key, and a token keeps verifying as long as its kid stays in the set
+(docs/operations.md, "Rotating the token keys").
 """
 import time
 from collections.abc import Callable, Iterable
@@ -12,12 +18,20 @@ from dataclasses import dataclass
 
 import jwt
 
-ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ["sub", "username", "iat", "exp"]
+from conduit_common.keys import KeySet, SigningKey
+
+ALGORITHM = "EdDSA"
+USER_TOKEN_ISSUER = "conduit-auth"
+USER_TOKEN_AUDIENCE = "conduit"
+REQUIRED_CLAIMS = ["sub", "username", "iat", "exp", "iss", "aud"]
 
 
 class InvalidToken(Exception):
-    """The token is missing, malformed, expired or not signed by us."""
+    """The token is missing, malformed, expired or not signed by a key we trust."""
+
+
+class SigningUnavailable(RuntimeError):
+    """This process holds no signing key (only auth signs user tokens)."""
 
 
 @dataclass(frozen=True)
@@ -31,35 +45,55 @@ class Identity:
     token_version: int = 0
 
 
+def decode_signed(token: str, keys: KeySet, *, audience: str, required: Iterable[str],
+                  issuer: str | None = None, leeway: float = 0) -> tuple[str, dict]:
+    """(kid, claims) of a token signed with EdDSA by a key in `keys`; InvalidToken else."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as ex:
+        raise InvalidToken(str(ex)) from ex
+    if header.get("alg") != ALGORITHM:
+        raise InvalidToken(f"algorithm {header.get('alg')!r} is not accepted")
+    kid = header.get("kid")
+    key = keys.get(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise InvalidToken(f"unknown key id {kid!r}")
+    try:
+        claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=audience,
+                            issuer=issuer, leeway=leeway, options={"require": list(required)})
+    except jwt.PyJWTError as ex:
+        raise InvalidToken(str(ex)) from ex
+    return kid, claims
+
+
 class TokenCodec:
-    def __init__(self, secret: str, ttl_seconds: int = 86400,
-                 clock: Callable[[], float] = time.time, fallbacks: Iterable[str] = ()):
-        self._secret = secret
-        self._verification_keys = (secret, *fallbacks)
+    """Verifies user tokens; issues them only when given a signing key (auth)."""
+
+    def __init__(self, public_keys: KeySet, signing_key: SigningKey | None = None,
+                 ttl_seconds: int = 86400, clock: Callable[[], float] = time.time):
+        self._public_keys = public_keys
+        self._signing_key = signing_key
         self._ttl = ttl_seconds
         self._clock = clock
 
+    @property
+    def can_issue(self) -> bool:
+        return self._signing_key is not None
+
     def issue(self, user_id: int, username: str, token_version: int = 0) -> str:
+        if self._signing_key is None:
+            raise SigningUnavailable("this service has no user-token signing key")
         now = int(self._clock())
         claims = {"sub": str(user_id), "username": username, "iat": now, "exp": now + self._ttl,
-                  "ver": token_version}
-        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+                  "ver": token_version, "iss": USER_TOKEN_ISSUER, "aud": USER_TOKEN_AUDIENCE}
+        return jwt.encode(claims, self._signing_key.private_key, algorithm=ALGORITHM,
+                          headers={"kid": self._signing_key.kid})
 
     def verify(self, token: str) -> Identity:
+        _, claims = decode_signed(token, self._public_keys, audience=USER_TOKEN_AUDIENCE,
+                                  issuer=USER_TOKEN_ISSUER, required=REQUIRED_CLAIMS)
         try:
-            claims = self._decode(token)
             return Identity(user_id=int(claims["sub"]), username=str(claims["username"]),
                             token_version=int(claims.get("ver", 0)))
-        except (jwt.PyJWTError, ValueError, TypeError) as ex:
+        except (ValueError, TypeError) as ex:
             raise InvalidToken(str(ex)) from ex
-
-    def _decode(self, token: str) -> dict:
-        """The claims, checked with the first key whose signature matches; only a
-        wrong signature moves on to the next key (an expired token stays expired)."""
-        for key in self._verification_keys:
-            try:
-                return jwt.decode(token, key, algorithms=[ALGORITHM],
-                                  options={"require": REQUIRED_CLAIMS})
-            except jwt.InvalidSignatureError as ex:
-                wrong_signature = ex
-        raise wrong_signature

@@ -7,9 +7,9 @@ from conduit_common.app import create_service_app
 from conduit_common.auth import optional_auth, require_auth
 from conduit_common.errors import NotFound, Unprocessable
 from conduit_common.settings import CommonSettings
+from conduit_common.testing.keys import (SERVICE_PUBLIC_KEYS, USER_TOKEN_KEY,
+                                         USER_TOKEN_KEYS)
 from conduit_common.tokens import TokenCodec
-
-SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 
 
 class Probe:
@@ -50,13 +50,15 @@ class DatabaseProbe:
 
 @pytest.fixture
 def codec():
-    return TokenCodec(SECRET, ttl_seconds=60)
+    return TokenCodec(USER_TOKEN_KEYS, USER_TOKEN_KEY, ttl_seconds=60)
 
 
 @pytest.fixture
 def settings():
-    return CommonSettings(secret=SECRET, database_url="postgresql+psycopg2://nobody@127.0.0.1:1/x",
-                          max_body_bytes=1024)
+    # Every caller's public key, as deployed; an app accepts only its own callers.
+    return CommonSettings(jwt_public_keys=USER_TOKEN_KEYS,
+                          database_url="postgresql+psycopg2://nobody@127.0.0.1:1/x",
+                          max_body_bytes=1024, service_public_keys=SERVICE_PUBLIC_KEYS)
 
 
 @pytest.fixture

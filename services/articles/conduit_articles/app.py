@@ -37,7 +37,11 @@ def create_app(settings: ArticlesSettings | None = None, *,
                engine: sqlalchemy.Engine | None = None,
                slug_suffix: Callable[[], str] = rules.random_suffix,
                codec: TokenCodec | None = None) -> falcon.App:
-    """The articles app; tests pass a test engine, settings or a slug suffix."""
+    """The articles app; tests pass a test engine, settings or a slug suffix.
+
+    articles only verifies user tokens (public keys); it serves no internal route and
+    calls no one, so it holds no key of its own (its projector does: projector.py).
+    """
     settings = settings or ArticlesSettings.from_env()
     engine = engine or service_engine(settings, "articles")
     positions = PositionStore(POSITIONS)

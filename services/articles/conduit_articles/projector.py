@@ -2,7 +2,8 @@
 
 Run as `python -m conduit_articles.projector`; see conduit_common.events.runner.
 Environment: DATABASE_URL (the articles role), AUTH_SERVICE_URL, PROFILES_SERVICE_URL
-(the owners' internal ports), PROJECTOR_PORT, LOG_LEVEL, DOWNSTREAM_TIMEOUT_SECONDS.
+(the owners' internal ports), SERVICE_PRIVATE_KEY (articles' service key, PEM: it signs
+the service tokens the owners ask for), PROJECTOR_PORT, LOG_LEVEL, DOWNSTREAM_TIMEOUT_SECONDS.
 """
 import sys
 

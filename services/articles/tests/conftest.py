@@ -15,7 +15,7 @@ from conduit_common.db import SessionManager
 from conduit_common.events.model import START, Event
 from conduit_common.events.users import upsert_users
 from conduit_common.testing.fixtures import MigratedSchema
-from conduit_common.tokens import TokenCodec
+from conduit_common.testing.keys import USER_TOKEN_KEYS, issuing_codec
 
 from conduit_articles.app import create_app
 from conduit_articles.config import ArticlesSettings
@@ -25,7 +25,6 @@ from conduit_articles.repository import ArticleRef, ArticleRepository
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 ALEMBIC_INI = SERVICE_DIR / "alembic.ini"
-SECRET = "articles-tests-secret-0123456789abcdef"
 
 
 # Database
@@ -151,7 +150,7 @@ class ReadModels:
 
 @pytest.fixture
 def settings(articles_database_url):
-    return ArticlesSettings(secret=SECRET, database_url=articles_database_url)
+    return ArticlesSettings(jwt_public_keys=USER_TOKEN_KEYS, database_url=articles_database_url)
 
 
 @pytest.fixture
@@ -173,7 +172,7 @@ class User:
 @pytest.fixture
 def make_user(directory):
     """A user in the users read model, with a valid token."""
-    codec = TokenCodec(SECRET)
+    codec = issuing_codec()   # tokens as auth signs them
 
     def make(username, bio=None, image=None) -> User:
         user_id = directory.add(username, bio, image)

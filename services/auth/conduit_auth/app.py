@@ -25,8 +25,9 @@ def create_app(settings: AuthSettings | None = None, *,
                codec: TokenCodec | None = None) -> falcon.App:
     settings = settings or AuthSettings.from_env()
     engine = engine or service_engine(settings, SERVICE)
-    codec = codec or TokenCodec(settings.secret, settings.jwt_ttl_seconds,
-                                fallbacks=settings.secret_fallbacks)
+    # auth is the one service that signs user tokens.
+    codec = codec or TokenCodec(settings.jwt_public_keys, settings.jwt_private_key,
+                                settings.jwt_ttl_seconds)
     passwords = passwords or Passwords(settings.argon2_time_cost, settings.argon2_memory_cost)
     service = AccountService(passwords, codec)
 

@@ -8,20 +8,16 @@ from conduit_auth.app import create_app
 from conduit_auth.config import AuthSettings
 from conduit_auth.passwords import Passwords
 from conduit_common.testing.fixtures import MigratedSchema
+from conduit_common.testing.keys import (SERVICE_PUBLIC_KEYS, USER_TOKEN_KEY, USER_TOKEN_KEYS,
+                                         internal_headers, issuing_codec)
 from conduit_common.tokens import TokenCodec
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
-SECRET = "auth-tests-secret-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")
 def alembic_ini() -> Path:
     return ALEMBIC_INI
-
-
-@pytest.fixture(scope="session")
-def secret() -> str:
-    return SECRET
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +28,7 @@ def passwords() -> Passwords:
 
 @pytest.fixture
 def codec() -> TokenCodec:
-    return TokenCodec(SECRET, ttl_seconds=3600)
+    return issuing_codec(ttl_seconds=3600)
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +51,8 @@ def engine(auth_schema):
 
 @pytest.fixture
 def settings(auth_url) -> AuthSettings:
-    return AuthSettings(secret=SECRET, database_url=auth_url,
+    return AuthSettings(jwt_public_keys=USER_TOKEN_KEYS, jwt_private_key=USER_TOKEN_KEY,
+                        service_public_keys=SERVICE_PUBLIC_KEYS, database_url=auth_url,
                         argon2_time_cost=1, argon2_memory_cost=1024)
 
 
@@ -83,3 +80,9 @@ def auth_header():
     def auth_header(token: str, scheme: str = "Token") -> dict:
         return {"Authorization": f"{scheme} {token}"}
     return auth_header
+
+
+@pytest.fixture
+def internal():
+    """Headers of an internal call, as profiles' projector makes it."""
+    return internal_headers("profiles", "auth")

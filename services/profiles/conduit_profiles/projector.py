@@ -2,7 +2,8 @@
 
 Run as `python -m conduit_profiles.projector`; see conduit_common.events.runner.
 Environment: DATABASE_URL (the profiles role), AUTH_SERVICE_URL (auth's internal
-port), PROJECTOR_PORT, LOG_LEVEL, DOWNSTREAM_TIMEOUT_SECONDS.
+port), SERVICE_PRIVATE_KEY (profiles' service key, PEM: it signs the service tokens
+auth asks for), PROJECTOR_PORT, LOG_LEVEL, DOWNSTREAM_TIMEOUT_SECONDS.
 """
 import sys
 

@@ -8,7 +8,7 @@ from falcon import testing
 from conduit_common.db import SessionManager
 from conduit_common.events.users import upsert_users
 from conduit_common.testing.fixtures import MigratedSchema
-from conduit_common.tokens import TokenCodec
+from conduit_common.testing.keys import SERVICE_PUBLIC_KEYS, USER_TOKEN_KEYS, issuing_codec
 from conduit_profiles.app import create_app
 from conduit_profiles.config import ProfilesSettings
 from conduit_profiles.models import USERS
@@ -16,7 +16,6 @@ from conduit_profiles.repository import Profile
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 ALEMBIC_INI = SERVICE_DIR / "alembic.ini"
-TEST_SECRET = "profiles-test-secret-0123456789-abcdef"
 
 
 class FakeProfiles:
@@ -79,15 +78,12 @@ def engine(profiles_schema):
     return profiles_schema.emptied()
 
 
-@pytest.fixture(scope="session")
-def secret():
-    """CONDUIT_SECRET of every app in these tests (auth's too, in contract tests)."""
-    return TEST_SECRET
-
-
 @pytest.fixture
-def settings(profiles_database_url, secret):
-    return ProfilesSettings(secret=secret, database_url=profiles_database_url)
+def settings(profiles_database_url):
+    """Verifies the test user-token key (conduit_common.testing.keys); trusts articles'
+    service key on its internal API, as deployed."""
+    return ProfilesSettings(jwt_public_keys=USER_TOKEN_KEYS, database_url=profiles_database_url,
+                            service_public_keys=SERVICE_PUBLIC_KEYS)
 
 
 @pytest.fixture
@@ -105,9 +101,9 @@ def seed_user(engine):
 
 
 @pytest.fixture
-def token_for(secret):
-    """token_for(user) -> the Authorization header value of that user."""
-    codec = TokenCodec(secret)
+def token_for():
+    """token_for(user) -> the Authorization header value of that user (as auth signs it)."""
+    codec = issuing_codec()
     return lambda user: f"Token {codec.issue(user.id, user.username)}"
 
 

@@ -27,9 +27,12 @@ from conduit_common.db import create_db_engine
 from conduit_common.events.projector import PositionStore, Projection, Projector
 from conduit_common.events.transport import HttpEventSource
 from conduit_common.http import InternalClient
+from conduit_common.keys import SigningKey
 from conduit_common.logs import configure_logging
 from conduit_common.media import install_media_handlers
 from conduit_common.metrics import MetricsResource
+from conduit_common.service_auth import ServiceTokenSigner
+from conduit_common.settings import read_signing_key
 from conduit_common import tracing
 
 log = logging.getLogger("conduit.projector")
@@ -152,12 +155,14 @@ def main(module: str, service: str, build) -> int:
     return supervise([sys.executable, "-m", module, "--worker"])
 
 
-def http_source(env, url_variable: str, owner: str, consumer: str, snapshot_path: str
-                ) -> HttpEventSource:
-    """An owner's feed over its internal API, at the URL in `url_variable`."""
+def http_source(env, url_variable: str, owner: str, consumer: str, snapshot_path: str,
+                key: SigningKey) -> HttpEventSource:
+    """An owner's feed over its internal API, at the URL in `url_variable`, called with
+    service tokens for that owner signed with the consumer's `key`."""
     timeout = env.float("DOWNSTREAM_TIMEOUT_SECONDS", 2.0)
     client = InternalClient(env.str(url_variable), owner, connect_timeout=min(0.5, timeout),
-                            read_timeout=timeout, pool_size=2)
+                            read_timeout=timeout, pool_size=2,
+                            authorization=ServiceTokenSigner(key, audience=owner).authorization)
     return HttpEventSource(client, name=owner, consumer=consumer, snapshot_path=snapshot_path)
 
 
@@ -176,14 +181,19 @@ USERS_SNAPSHOT_PATH = "/internal/users/snapshot"
 
 def build_projectors(service: str, env, positions_table, subscriptions: list[Subscription],
                      pool_size: int = 3):
-    """The projectors of one consuming service, sharing one engine and position store."""
+    """The projectors of one consuming service, sharing one engine and position store.
+
+    The projector is the only process of a consuming service that signs anything: its
+    service key (SERVICE_PRIVATE_KEY) proves to the owners who is reading their feeds.
+    """
+    key = read_signing_key(env, "SERVICE_PRIVATE_KEY", owner=service)
     engine = create_db_engine(env.str("DATABASE_URL"), pool_size=pool_size,
                               application_name=f"{service}-projector")
     positions = PositionStore(positions_table)
     projectors = [
         Projector(service, sub.projection,
                   http_source(env, sub.url_variable, sub.owner, consumer=service,
-                              snapshot_path=sub.snapshot_path),
+                              snapshot_path=sub.snapshot_path, key=key),
                   engine, positions)
         for sub in subscriptions]
     return projectors, positions, engine

@@ -6,7 +6,10 @@ import logging
 import falcon
 import falcon.testing
 import jwt
+import sqlalchemy
 
+from conduit_common.app import create_service_app
+from conduit_common.auth import require_auth
 from conduit_common.logs import RequestIdMiddleware
 
 
@@ -211,3 +214,20 @@ def test_nul_in_the_url_path_or_query_is_400(client):
         assert result.json == {"errors": {"body": [
             "the URL must not contain NUL (%00) characters"]}}
     assert client.simulate_get("/public", query_string="tag=a%2500b").status_code == 200
+
+
+def test_an_app_built_without_a_codec_verifies_tokens_but_cannot_issue(settings, codec):
+    """What profiles and articles get: the public keys only."""
+    class CanIssue:
+        uses_database = False
+
+        @require_auth
+        def on_get(self, req, resp):
+            resp.media = {"can_issue": req.context.token_codec.can_issue}
+
+    app = create_service_app("probe", settings, sqlalchemy.create_engine(settings.database_url))
+    app.add_route("/can-issue", CanIssue())
+    result = falcon.testing.TestClient(app).simulate_get(
+        "/can-issue", headers={"Authorization": f"Token {codec.issue(1, 'jake')}"})
+    assert result.status_code == 200
+    assert result.json == {"can_issue": False}

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy
 
 from conduit_common.app import create_service_app
+from conduit_common.testing.keys import internal_headers
 
 INTERNAL_PORT = 9100
 
@@ -38,7 +39,7 @@ class Item:
 @pytest.fixture
 def split_client(settings, codec):
     settings = dataclasses.replace(settings, internal_port=INTERNAL_PORT)
-    app = create_service_app("probe", settings, sqlalchemy.create_engine(settings.database_url),
+    app = create_service_app("auth", settings, sqlalchemy.create_engine(settings.database_url),
                              codec=codec)
     app.add_route("/internal/events", Feed())
     app.add_route("/api/items/{slug}", Item())
@@ -46,7 +47,8 @@ def split_client(settings, codec):
 
 
 def get(client, path, port):
-    return client.simulate_get(path, extras={"gunicorn.socket": FakeSocket(port)})
+    return client.simulate_get(path, extras={"gunicorn.socket": FakeSocket(port)},
+                               headers=internal_headers("profiles", "auth"))
 
 
 def test_the_internal_api_and_metrics_answer_only_on_the_internal_port(split_client):
@@ -77,7 +79,7 @@ def test_requests_are_counted_by_route_template_not_by_raw_path(split_client):
 
     line = next(line for line in text.splitlines()
                 if line.startswith("conduit_http_requests_total{")
-                and 'route="/api/items/{slug}"' in line and 'service="probe"' in line)
+                and 'route="/api/items/{slug}"' in line and 'service="auth"' in line)
     assert float(line.rsplit(" ", 1)[1]) >= 3
     assert 'route="/api/items/a"' not in text
     assert "conduit_http_request_duration_seconds_bucket" in text

@@ -10,8 +10,7 @@ from sqlalchemy.exc import ProgrammingError
 from conduit_common.app import create_service_app
 from conduit_common.db import SessionManager, create_db_engine
 from conduit_common.settings import CommonSettings
-
-SECRET = "integration-secret-long-enough-for-hs256"
+from conduit_common.testing.keys import USER_TOKEN_KEYS
 
 
 @pytest.fixture
@@ -85,7 +84,8 @@ class Writer:
 
 @pytest.fixture
 def client(conduit_database, auth_engine):
-    settings = CommonSettings(secret=SECRET, database_url=conduit_database.url_for("auth"))
+    settings = CommonSettings(jwt_public_keys=USER_TOKEN_KEYS,
+                              database_url=conduit_database.url_for("auth"))
     app = create_service_app("probe", settings, auth_engine)
     app.add_route("/notes", Writer())
     return falcon.testing.TestClient(app)
@@ -173,7 +173,8 @@ def test_a_statement_over_the_budget_is_cancelled_and_answers_503(conduit_databa
         def on_get(self, req, resp):
             req.context.session.execute(sqlalchemy.text("SELECT pg_sleep(5)"))
 
-    settings = CommonSettings(secret=SECRET, database_url="unused")
+    settings = CommonSettings(jwt_public_keys=USER_TOKEN_KEYS,
+                              database_url="unused")
     app = create_service_app("auth", settings, engine)
     app.add_route("/slow", Slow())
     started = time.monotonic()

@@ -69,3 +69,22 @@ def test_proxy_settings_of_the_environment_are_ignored(fake_peer, monkeypatch):
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("NO_PROXY", "")
     assert InternalClient(fake_peer.url, "auth").get_json("/x") == {"path": "/x"}
+
+
+def test_each_call_carries_the_callers_service_token_for_that_peer(fake_peer):
+    from conduit_common.service_auth import ServiceTokenSigner, ServiceTokenVerifier
+    from conduit_common.keys import KeySet
+    from conduit_common.testing.keys import SERVICE_KEYS
+    signer = ServiceTokenSigner(SERVICE_KEYS["articles"], audience="profiles")
+    client = InternalClient(fake_peer.url, "profiles", authorization=signer.authorization)
+    client.get_json("/internal/events")
+    client.get_json("/internal/events")
+    sent = [headers["Authorization"] for _, headers in fake_peer.requests]
+    assert sent[0] == sent[1] and sent[0].startswith("Bearer ")
+    verifier = ServiceTokenVerifier("profiles", KeySet.of(SERVICE_KEYS["articles"]))
+    assert verifier.verify(sent[0].removeprefix("Bearer ")) == "articles"
+
+
+def test_without_a_signer_no_authorization_is_sent(fake_peer):
+    InternalClient(fake_peer.url, "auth").get_json("/x")
+    assert "Authorization" not in fake_peer.requests[0][1]

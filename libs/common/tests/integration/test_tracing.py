@@ -23,8 +23,8 @@ from conduit_common.events.outbox import TRACE_KEY, Outbox, outbox_tables
 from conduit_common.events.projector import (PositionStore, Projection, Projector,
                                              projection_positions_table)
 from conduit_common.settings import CommonSettings
+from conduit_common.testing.keys import USER_TOKEN_KEYS
 
-SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
 
@@ -65,8 +65,8 @@ class Counting:
 
 
 def test_a_read_continues_the_callers_trace_down_to_its_sql(spans, engine, capsys):
-    app = create_service_app("tests", CommonSettings(secret=SECRET, database_url="unused"),
-                             engine)
+    settings = CommonSettings(jwt_public_keys=USER_TOKEN_KEYS, database_url="unused")
+    app = create_service_app("tests", settings, engine)
     app.add_route("/api/count", Counting())
     client = falcon.testing.TestClient(app)
 
@@ -94,8 +94,8 @@ def test_a_read_continues_the_callers_trace_down_to_its_sql(spans, engine, capsy
 
 
 def test_probes_make_no_spans(spans, engine):
-    app = create_service_app("tests", CommonSettings(secret=SECRET, database_url="unused"),
-                             engine)
+    settings = CommonSettings(jwt_public_keys=USER_TOKEN_KEYS, database_url="unused")
+    app = create_service_app("tests", settings, engine)
     client = falcon.testing.TestClient(app)
     assert client.simulate_get("/healthz").status_code == 200
     assert [s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER] == []

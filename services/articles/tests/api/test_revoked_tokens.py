@@ -2,11 +2,9 @@
 users read model's token_version, after at most the check's cache window."""
 from conduit_common.events.users import upsert_users
 from conduit_common.testing.counting import counting_statements
-from conduit_common.tokens import TokenCodec
+from conduit_common.testing.keys import issuing_codec
 
 from conduit_articles.models import USERS
-
-SECRET = "articles-tests-secret-0123456789abcdef"   # the tests' CONDUIT_SECRET (conftest)
 
 
 def revoke(sessions, user, token_version):
@@ -21,7 +19,7 @@ def test_a_token_older_than_the_users_token_version_is_a_401(client, sessions, m
     revoke(sessions, jake, token_version=1)
 
     old = client.simulate_get("/api/articles/feed", headers=jake.headers)
-    new_token = TokenCodec(SECRET).issue(jake.id, jake.username, token_version=1)
+    new_token = issuing_codec().issue(jake.id, jake.username, token_version=1)
     new = client.simulate_get("/api/articles/feed",
                               headers={"Authorization": f"Token {new_token}"})
 

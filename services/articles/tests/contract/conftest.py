@@ -8,13 +8,11 @@ from conduit_common.testing.contract import register_user
 from conduit_common.testing.fixtures import migrated_service_url
 from conduit_common.testing.postgres import repo_root
 from conduit_common.testing.processes import gunicorn_service
-from conduit_common.tokens import TokenCodec
+from conduit_common.testing.keys import projector_env, service_env, verifying_codec
 
 from conduit_articles import projector as articles_projector
 from conduit_articles.app import create_app
 from conduit_profiles import projector as profiles_projector
-
-SECRET = "articles-contract-secret-0123456789abcdef"
 
 
 def _migrated(conduit_database, service):
@@ -24,7 +22,7 @@ def _migrated(conduit_database, service):
 
 @pytest.fixture(scope="session")
 def auth_url(conduit_database):
-    env = {"CONDUIT_SECRET": SECRET, "DATABASE_URL": _migrated(conduit_database, "auth"),
+    env = {**service_env("auth"), "DATABASE_URL": _migrated(conduit_database, "auth"),
            "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "1024", "LOG_LEVEL": "WARNING",
            "CONSISTENCY_WAIT_SECONDS": "0.01"}
     with gunicorn_service("auth", env) as url:
@@ -35,12 +33,13 @@ def auth_url(conduit_database):
 def profiles_url(profiles_database, auth_url):
     # profiles' /readyz waits for its projection of auth's users: catch it up first.
     projectors, _, engine = profiles_projector.build(Env({
-        "DATABASE_URL": profiles_database, "AUTH_SERVICE_URL": auth_url}))
+        "DATABASE_URL": profiles_database, "AUTH_SERVICE_URL": auth_url,
+        **projector_env("profiles")}))
     try:
         _drain(projectors)
     finally:
         engine.dispose()
-    env = {"CONDUIT_SECRET": SECRET, "DATABASE_URL": profiles_database,
+    env = {**service_env("profiles"), "DATABASE_URL": profiles_database,
            "LOG_LEVEL": "WARNING", "CONSISTENCY_WAIT_SECONDS": "0.01"}
     with gunicorn_service("profiles", env) as url:
         yield url
@@ -53,7 +52,7 @@ def profiles_database(conduit_database):
 
 @pytest.fixture
 def articles(settings, engine):
-    return testing.TestClient(create_app(settings, engine=engine, codec=TokenCodec(SECRET)))
+    return testing.TestClient(create_app(settings, engine=engine, codec=verifying_codec()))
 
 
 def _drain(projectors) -> None:
@@ -68,10 +67,11 @@ def _drain(projectors) -> None:
 def catch_up(engine, articles_database_url, profiles_database, auth_url, profiles_url):
     """Run both projectors (profiles' and ours, as `project` builds them) until drained."""
     profiles, _, profiles_engine = profiles_projector.build(Env({
-        "DATABASE_URL": profiles_database, "AUTH_SERVICE_URL": auth_url}))
+        "DATABASE_URL": profiles_database, "AUTH_SERVICE_URL": auth_url,
+        **projector_env("profiles")}))
     ours, _, our_engine = articles_projector.build(Env({
         "DATABASE_URL": articles_database_url, "AUTH_SERVICE_URL": auth_url,
-        "PROFILES_SERVICE_URL": profiles_url}))
+        "PROFILES_SERVICE_URL": profiles_url, **projector_env("articles")}))
     yield lambda: _drain(profiles + ours)
     profiles_engine.dispose()
     our_engine.dispose()
@@ -83,7 +83,7 @@ def register(auth_url):
 
     Names get a random suffix, so tests need not empty auth's table.
     """
-    codec = TokenCodec(SECRET)
+    codec = verifying_codec()
 
     def register_with_headers(name: str) -> dict:
         user = register_user(auth_url, name, codec)

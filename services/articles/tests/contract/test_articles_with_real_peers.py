@@ -2,6 +2,7 @@
 import pytest
 import requests
 
+from conduit_common.testing.keys import service_env
 from conduit_common.testing.processes import gunicorn_service
 
 pytestmark = pytest.mark.slow
@@ -80,8 +81,8 @@ def test_articles_runs_under_gunicorn_with_its_wsgi_entry(
         articles_database_url, register, catch_up):
     jake = register("jake")
     catch_up()
-    env = {"CONDUIT_SECRET": "articles-contract-secret-0123456789abcdef",
-           "DATABASE_URL": articles_database_url, "LOG_LEVEL": "WARNING"}
+    env = {**service_env("articles"), "DATABASE_URL": articles_database_url,
+           "LOG_LEVEL": "WARNING"}
     with gunicorn_service("articles", env) as url:
         created = requests.post(f"{url}/api/articles", headers=jake["headers"], timeout=10,
                                 json={"article": {"title": "Served", "description": "d",

@@ -97,6 +97,7 @@ def test_a_nul_character_in_a_registration_is_422_on_that_field(client, field):
     assert result.json["errors"][field] == ["must not contain NUL characters"]
 
 
-def test_a_nul_character_in_an_internal_username_lookup_is_400(client):
-    result = client.simulate_get("/internal/users", query_string="username=ja%00ke")
+def test_a_nul_character_in_an_internal_username_lookup_is_400(client, internal):
+    result = client.simulate_get("/internal/users", query_string="username=ja%00ke",
+                                 headers=internal)
     assert result.status_code == 400

@@ -63,10 +63,10 @@ def test_logout_revokes_every_token_of_the_user(client, jake):
     assert get_user(client, login(client, "old-password").json["user"]["token"]).status_code == 200
 
 
-def test_logout_publishes_the_new_token_version(client, jake):
+def test_logout_publishes_the_new_token_version(client, jake, internal):
     client.simulate_post("/api/user/logout", headers={"Authorization": f"Token {jake['token']}"})
 
-    events = client.simulate_get("/internal/events",
+    events = client.simulate_get("/internal/events", headers=internal,
                                  params={"consumer": "t", "wait": 2}).json["events"]
 
     assert events[-1]["type"] == "UserChanged"

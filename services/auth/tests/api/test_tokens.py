@@ -7,6 +7,8 @@ import pytest
 from falcon import testing
 
 from conduit_auth.app import create_app
+from conduit_common.keys import KeySet, SigningKey
+from conduit_common.testing.keys import USER_TOKEN_KEY, USER_TOKEN_KEYS, verifying_codec
 from conduit_common.tokens import InvalidToken, TokenCodec
 
 
@@ -21,10 +23,11 @@ def assert_401(result):
     assert result.headers["WWW-Authenticate"] == "Token"
 
 
-def test_an_expired_token_is_a_401(client, register, secret):
+def test_an_expired_token_is_a_401(client, register, codec):
     jake = register("jake")
-    user_id = TokenCodec(secret).verify(jake["token"]).user_id
-    an_hour_ago = TokenCodec(secret, ttl_seconds=60, clock=lambda: time.time() - 3600)
+    user_id = codec.verify(jake["token"]).user_id
+    an_hour_ago = TokenCodec(USER_TOKEN_KEYS, USER_TOKEN_KEY, ttl_seconds=60,
+                             clock=lambda: time.time() - 3600)
 
     assert_401(get_user(client, f"Token {an_hour_ago.issue(user_id, 'jake')}"))
 
@@ -37,19 +40,43 @@ def test_a_tampered_signature_is_a_401(client, register):
     assert_401(get_user(client, f"Token {header}.{payload}.{forged}{signature[1:]}"))
 
 
-def test_a_tampered_payload_is_a_401(client, register, secret):
+def test_a_tampered_payload_is_a_401(client, register, codec):
     token = register("jake")["token"]
-    other = TokenCodec(secret).issue(999, "someone-else")
+    other = codec.issue(999, "someone-else")
     header, _, signature = token.split(".")
 
     assert_401(get_user(client, f"Token {header}.{other.split('.')[1]}.{signature}"))
 
 
-def test_a_token_signed_with_another_secret_is_a_401(client, register, secret):
+def test_a_token_signed_by_an_unknown_key_is_a_401(client, register):
     register("jake")
-    foreign = TokenCodec("another-secret-of-the-same-length!").issue(1, "jake")
+    stranger = SigningKey.generate("auth")
+    foreign = TokenCodec(KeySet.of(stranger), stranger).issue(1, "jake")
 
     assert_401(get_user(client, f"Token {foreign}"))
+
+
+def test_a_token_under_a_known_kid_but_signed_by_another_key_is_a_401(client, register):
+    register("jake")
+    now = int(time.time())
+    claims = {"sub": "1", "username": "jake", "iat": now, "exp": now + 600,
+              "iss": "conduit-auth", "aud": "conduit"}
+    forged = jwt.encode(claims, SigningKey.generate("auth").private_key, algorithm="EdDSA",
+                        headers={"kid": USER_TOKEN_KEY.kid})
+
+    assert_401(get_user(client, f"Token {forged}"))
+
+
+@pytest.mark.parametrize("claim, value", [("iss", "someone"), ("aud", "auth")])
+def test_a_token_for_another_issuer_or_audience_is_a_401(client, register, claim, value):
+    register("jake")
+    now = int(time.time())
+    claims = {"sub": "1", "username": "jake", "iat": now, "exp": now + 600,
+              "iss": "conduit-auth", "aud": "conduit", claim: value}
+    token = jwt.encode(claims, USER_TOKEN_KEY.private_key, algorithm="EdDSA",
+                       headers={"kid": USER_TOKEN_KEY.kid})
+
+    assert_401(get_user(client, f"Token {token}"))
 
 
 def test_an_unsigned_alg_none_token_is_a_401(client, register):
@@ -75,14 +102,14 @@ def test_a_wrong_scheme_with_a_valid_token_is_still_a_401(client, register):
     assert_401(get_user(client, f"Basic {token}"))
 
 
-def test_secret_rotation_keeps_tokens_of_the_previous_key_valid(
+def test_key_rotation_keeps_tokens_of_the_previous_key_valid_while_it_is_published(
         engine, settings, passwords, register):
-    """With the old key among the fallbacks, its tokens still work; new ones are
-    signed with the new key only."""
-    old_token = register("jake")["token"]          # signed with settings.secret
-    new_secret = "rotated-secret-0123456789abcdef-0123456789"
-    rotated = dataclasses.replace(settings, secret=new_secret,
-                                  secret_fallbacks=(settings.secret,))
+    """Rotation: the new key signs, the previous key stays in JWT_PUBLIC_KEYS, so its
+    tokens still work; once it leaves the set they are 401."""
+    old_token = register("jake")["token"]          # signed with the test key
+    new_key = SigningKey.generate("auth")
+    rotated = dataclasses.replace(settings, jwt_private_key=new_key,
+                                  jwt_public_keys=KeySet.of(new_key, USER_TOKEN_KEY))
     client = testing.TestClient(create_app(rotated, engine=engine, passwords=passwords))
 
     assert get_user(client, f"Token {old_token}").status_code == 200
@@ -90,10 +117,12 @@ def test_secret_rotation_keeps_tokens_of_the_previous_key_valid(
                                   headers={"Authorization": f"Token {old_token}"})
     assert updated.status_code == 200
     fresh = updated.json["user"]["token"]
-    assert TokenCodec(new_secret).verify(fresh).username == "jake"
+    assert jwt.get_unverified_header(fresh)["kid"] == new_key.kid
+    assert TokenCodec(KeySet.of(new_key)).verify(fresh).username == "jake"
     with pytest.raises(InvalidToken):
-        TokenCodec(settings.secret).verify(fresh)
+        verifying_codec().verify(fresh)
 
-    without_fallback = dataclasses.replace(rotated, secret_fallbacks=())
-    client = testing.TestClient(create_app(without_fallback, engine=engine, passwords=passwords))
+    retired = dataclasses.replace(rotated, jwt_public_keys=KeySet.of(new_key))
+    client = testing.TestClient(create_app(retired, engine=engine, passwords=passwords))
     assert_401(get_user(client, f"Token {old_token}"))
+    assert get_user(client, f"Token {fresh}").status_code == 200

@@ -1,12 +1,16 @@
 """The user events auth publishes: its outbox feed and the snapshot consumers start from."""
 from conduit_common.events.model import Position
 from conduit_common.testing.counting import counting_statements
+from conduit_common.testing.keys import internal_headers
+
+# Every call here is profiles' projector calling auth's internal API.
+INTERNAL = internal_headers("profiles", "auth")
 
 
 def feed(client, after="0", consumer="tests", wait=2, **params):
     """The feed after a position. It long-polls (up to `wait` s) like the projectors do."""
     query = {"consumer": consumer, "after": after, "wait": wait, **params}
-    result = client.simulate_get("/internal/events", params=query)
+    result = client.simulate_get("/internal/events", params=query, headers=INTERNAL)
     assert result.status_code == 200, result.json
     return result.json
 
@@ -71,7 +75,7 @@ def test_asking_from_a_position_acknowledges_it(client, register, engine):
 def test_a_bad_feed_query_is_a_422(client):
     for params in ({"consumer": "Bad Name"}, {"consumer": "x", "after": "7.1"},
                    {"consumer": "x", "limit": "0"}, {"consumer": "x", "wait": "60"}):
-        result = client.simulate_get("/internal/events", params=params)
+        result = client.simulate_get("/internal/events", params=params, headers=INTERNAL)
         assert result.status_code == 422, params
 
 
@@ -80,8 +84,9 @@ def test_the_snapshot_pages_through_every_user_with_the_feed_position(client, re
         register(name)
     head = feed(client)["position"]
 
-    first = client.simulate_get("/internal/users/snapshot", params={"limit": 2}).json
-    second = client.simulate_get("/internal/users/snapshot",
+    first = client.simulate_get("/internal/users/snapshot", params={"limit": 2},
+                                headers=INTERNAL).json
+    second = client.simulate_get("/internal/users/snapshot", headers=INTERNAL,
                                  params={"limit": 2, "after": first["next"]}).json
 
     assert [r["username"] for r in first["rows"] + second["rows"]] == ["a", "b", "c"]
@@ -94,5 +99,13 @@ def test_the_snapshot_pages_through_every_user_with_the_feed_position(client, re
 def test_a_snapshot_page_is_two_statements(client, register, engine):
     register("a")
     with counting_statements(engine) as log:
-        client.simulate_get("/internal/users/snapshot", params={"limit": 10})
+        client.simulate_get("/internal/users/snapshot", params={"limit": 10}, headers=INTERNAL)
     assert log.count == 3, log   # feed head, pruning horizon, the page
+
+
+def test_the_internal_api_refuses_a_caller_without_a_service_token(client, register):
+    register("a")
+    for path in ("/internal/events", "/internal/users/snapshot"):
+        result = client.simulate_get(path, params={"consumer": "tests"})
+        assert result.status_code == 401
+        assert result.json["errors"]["body"]

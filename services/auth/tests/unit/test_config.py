@@ -1,10 +1,16 @@
 """Settings from the environment: argon2 cost and the shared variables."""
 import pytest
 
+import json
+
 from conduit_auth.config import AuthSettings
 from conduit_common.config import ConfigError, Env
+from conduit_common.keys import KeySet, SigningKey
+from conduit_common.testing.keys import USER_TOKEN_KEY, USER_TOKEN_KEYS
 
-BASE = {"CONDUIT_SECRET": "s" * 32, "DATABASE_URL": "postgresql+psycopg2://u:p@h/conduit"}
+BASE = {"JWT_PUBLIC_KEYS": json.dumps(USER_TOKEN_KEYS.to_jwks()),
+        "JWT_PRIVATE_KEY": USER_TOKEN_KEY.pem(),
+        "DATABASE_URL": "postgresql+psycopg2://u:p@h/conduit"}
 
 
 def test_argon2_cost_defaults_to_the_owasp_baseline():
@@ -28,9 +34,29 @@ def test_bad_argon2_cost_fails_fast_naming_the_variable(name, value):
         AuthSettings.from_env(Env({**BASE, name: value}))
 
 
-@pytest.mark.parametrize("missing", ["CONDUIT_SECRET", "DATABASE_URL"])
+@pytest.mark.parametrize("missing", ["JWT_PUBLIC_KEYS", "JWT_PRIVATE_KEY", "DATABASE_URL"])
 def test_required_variables_fail_fast_by_name(missing):
     env = {k: v for k, v in BASE.items() if k != missing}
 
     with pytest.raises(ConfigError, match=missing):
         AuthSettings.from_env(Env(env))
+
+
+def test_the_private_key_signs_as_auth_with_its_derived_kid():
+    key = AuthSettings.from_env(Env(BASE)).jwt_private_key
+
+    assert key.kid == USER_TOKEN_KEY.kid and key.kid.startswith("auth.")
+
+
+def test_a_private_key_missing_from_the_published_set_fails_fast():
+    other = KeySet.of(SigningKey.generate("auth"))
+
+    with pytest.raises(ConfigError, match="not in JWT_PUBLIC_KEYS"):
+        AuthSettings.from_env(Env({**BASE, "JWT_PUBLIC_KEYS": json.dumps(other.to_jwks())}))
+
+
+@pytest.mark.parametrize("pem", [
+    "not a key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"])
+def test_a_malformed_private_key_fails_fast_by_name(pem):
+    with pytest.raises(ConfigError, match="JWT_PRIVATE_KEY"):
+        AuthSettings.from_env(Env({**BASE, "JWT_PRIVATE_KEY": pem}))

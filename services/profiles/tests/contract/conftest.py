@@ -6,8 +6,8 @@ from conduit_common.config import Env
 from conduit_common.testing.contract import register_user
 from conduit_common.testing.fixtures import migrated_service_url
 from conduit_common.testing.postgres import repo_root
+from conduit_common.testing.keys import projector_env, service_env, verifying_codec
 from conduit_common.testing.processes import gunicorn_service
-from conduit_common.tokens import TokenCodec
 from conduit_profiles import projector
 from conduit_profiles.app import create_app
 
@@ -19,8 +19,8 @@ def auth_database_url(conduit_database):
 
 
 @pytest.fixture(scope="session")
-def auth_url(auth_database_url, secret):
-    env = {"CONDUIT_SECRET": secret, "DATABASE_URL": auth_database_url,
+def auth_url(auth_database_url):
+    env = {**service_env("auth"), "DATABASE_URL": auth_database_url,
            "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "1024", "LOG_LEVEL": "WARNING"}
     with gunicorn_service("auth", env) as url:
         yield url
@@ -35,7 +35,8 @@ def profiles(settings, engine):
 def users_projector(engine, auth_url, profiles_database_url):
     """The profiles projector, built as the `project` command builds it, against real auth."""
     projectors, _, own_engine = projector.build(Env({
-        "DATABASE_URL": profiles_database_url, "AUTH_SERVICE_URL": auth_url}))
+        "DATABASE_URL": profiles_database_url, "AUTH_SERVICE_URL": auth_url,
+        **projector_env("profiles")}))
     yield projectors[0]
     own_engine.dispose()
 
@@ -52,10 +53,10 @@ def catch_up(users_projector):
 
 
 @pytest.fixture
-def register(auth_url, secret):
+def register(auth_url):
     """register(name) -> the user auth answers, plus "id" (the token's subject).
 
     Names get a random suffix, so tests need not empty auth's table.
     """
-    codec = TokenCodec(secret)
+    codec = verifying_codec()
     return lambda name: register_user(auth_url, name, codec)

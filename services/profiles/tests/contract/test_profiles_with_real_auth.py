@@ -66,3 +66,24 @@ def test_readiness_waits_for_the_projection_to_catch_up(profiles, register, catc
     catch_up()
 
     assert profiles.simulate_get("/readyz").status_code == 200
+
+
+def test_real_auth_refuses_its_internal_api_without_a_trusted_service_token(auth_url, engine,
+                                                                            profiles_database_url):
+    from conduit_common.config import Env
+    from conduit_common.http import PeerRefused
+    from conduit_common.keys import SigningKey
+    from conduit_profiles import projector
+
+    assert requests.get(f"{auth_url}/internal/events", params={"consumer": "profiles"},
+                        timeout=10).status_code == 401
+    # A projector whose key auth was never told about: every read is refused.
+    projectors, _, own_engine = projector.build(Env({
+        "DATABASE_URL": profiles_database_url, "AUTH_SERVICE_URL": auth_url,
+        "SERVICE_PRIVATE_KEY": SigningKey.generate("profiles").pem()}))
+    try:
+        with pytest.raises(PeerRefused) as refused:
+            projectors[0].source.snapshot(None, 10)
+        assert refused.value.status == 401
+    finally:
+        own_engine.dispose()
