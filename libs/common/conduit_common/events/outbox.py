@@ -113,6 +113,9 @@ def outbox_tables(metadata: MetaData) -> "OutboxTables":
               f"FOR EACH STATEMENT EXECUTE FUNCTION {schema}.outbox_notify()")
     for statement in (*notify, *commit_order_sql(schema)):
         event.listen(events, "after_create", DDL(statement.replace("%", "%%")))
+    # and `drop_all` leaves nothing behind that a later migration would trip over
+    for function in ("outbox_notify", "outbox_number"):
+        event.listen(events, "after_drop", DDL(f"DROP FUNCTION IF EXISTS {schema}.{function}()"))
     # The last position each consumer asked from: what it has applied. Read-your-writes
     # waits on it, and pruning keeps everything a known consumer has not passed.
     consumers = Table(
