@@ -20,6 +20,8 @@
 #                    (and $IMAGE_REGISTRY/docs)
 #   CONDUIT_SECRET DB_USER DB_PASSWORD AUTH_DB_PASSWORD PROFILES_DB_PASSWORD
 #   ARTICLES_DB_PASSWORD   the values of the conduit-secrets Secret (required)
+#   AUTH_DB_OWNER_PASSWORD PROFILES_DB_OWNER_PASSWORD ARTICLES_DB_OWNER_PASSWORD
+#                    the schema owners' passwords (migrations only; required)
 #   CONDUIT_SECRET_FALLBACKS  previous JWT keys, comma-separated (optional; rotation)
 #   CONDUIT_HOST     the public DNS name: the certificate, the Ingress/Gateway host and
 #                    the printed URL (required, except with -n)
@@ -44,6 +46,8 @@ services=(auth profiles articles docs)
 apps_of() { echo "$1 $1-projector"; }
 secret_keys=(CONDUIT_SECRET DB_USER DB_PASSWORD AUTH_DB_PASSWORD PROFILES_DB_PASSWORD
              ARTICLES_DB_PASSWORD)
+# The schema owners' passwords (the migrate init containers; db/bootstrap.sql).
+secret_keys+=(AUTH_DB_OWNER_PASSWORD PROFILES_DB_OWNER_PASSWORD ARTICLES_DB_OWNER_PASSWORD)
 # Written into the Secret only when set: previous JWT keys still accepted during a
 # rotation of CONDUIT_SECRET (docs/operations.md).
 optional_secret_keys=(CONDUIT_SECRET_FALLBACKS)

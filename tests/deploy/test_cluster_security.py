@@ -9,7 +9,9 @@ CLUSTER_VARS = {"K8S_CLUSTER_NAME": "demo.k8s.local", "KOPS_STATE_STORE": "gs://
                 "GCP_PROJECT": "demo-project", "GCP_ZONE": "us-central1-a"}
 SECRETS = {"CONDUIT_SECRET": "jwt-key", "DB_USER": "postgres", "DB_PASSWORD": "admin-pw",
            "AUTH_DB_PASSWORD": "auth-pw", "PROFILES_DB_PASSWORD": "profiles-pw",
-           "ARTICLES_DB_PASSWORD": "articles-pw"}
+           "ARTICLES_DB_PASSWORD": "articles-pw", "AUTH_DB_OWNER_PASSWORD": "auth-owner-pw",
+           "PROFILES_DB_OWNER_PASSWORD": "profiles-owner-pw",
+           "ARTICLES_DB_OWNER_PASSWORD": "articles-owner-pw"}
 
 
 def run(args, env):
