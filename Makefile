@@ -59,13 +59,16 @@ test-common: install
 $(addprefix test-,$(SERVICES)): test-%: install
 	$(PYTEST) services/$*/tests
 
-migrate: install ## upgrade every service's schema (needs each service's DATABASE_URL)
+# Migrations run as each schema's owner role (conduit_<svc>_owner), never as the
+# services' runtime roles: AUTH_MIGRATE_DATABASE_URL, PROFILES_MIGRATE_DATABASE_URL,
+# ARTICLES_MIGRATE_DATABASE_URL (make run migrates by itself).
+migrate: install ## upgrade every service's schema (needs <SVC>_MIGRATE_DATABASE_URL, the owner roles' URLs)
 	@for svc in $(SERVICES); do \
-		var="$$(echo $$svc | tr a-z A-Z)_DATABASE_URL"; \
+		var="$$(echo $$svc | tr a-z A-Z)_MIGRATE_DATABASE_URL"; \
 		url="$${!var:-}"; \
-		if [ -z "$$url" ]; then echo "$$var is not set" >&2; exit 1; fi; \
+		if [ -z "$$url" ]; then echo "$$var is not set (conduit_$${svc}_owner's URL)" >&2; exit 1; fi; \
 		echo "migrating $$svc"; \
-		DATABASE_URL="$$url" $(BIN)/alembic -c services/$$svc/alembic.ini upgrade head || exit 1; \
+		MIGRATE_DATABASE_URL="$$url" $(BIN)/alembic -c services/$$svc/alembic.ini upgrade head || exit 1; \
 	done
 
 clean: ## remove caches and build outputs (keeps .venv and .run)

@@ -455,12 +455,14 @@ def connect(url: str):
 
 
 def urls_from_run_dir(run_dir: Path, pgport: int, db_name: str = "conduit") -> dict[str, str]:
-    """The service roles' URLs of a stack the launcher started with this state dir."""
+    """The schema owners' URLs of a stack the launcher started with this state dir: the
+    load resets identity sequences, locks tables and makes scratch tables, which the
+    services' DML-only runtime roles may not."""
     from conduit_common.testing.postgres import SERVICES, ConduitDatabase
     passwords = json.loads((run_dir / "db-passwords.json").read_text())
     database = ConduitDatabase(admin_url=f"postgresql+psycopg2://postgres@127.0.0.1:{pgport}/"
                                "postgres", name=db_name, passwords=passwords)
-    return {service: database.url_for(service) for service in SERVICES}
+    return {service: database.owner_url_for(service) for service in SERVICES}
 
 
 def bulk_load(urls: dict[str, str], sizes: Sizes, *, seed: int = 20261129,
@@ -597,7 +599,8 @@ def parse_args(argv=None):
     parser.add_argument("--run-dir", type=Path, help="the launcher's state dir (RUN_DIR)")
     parser.add_argument("--pgport", type=int, default=5433)
     for service in ("auth", "profiles", "articles"):
-        parser.add_argument(f"--{service}-url", help=f"{service}'s DATABASE_URL (its role)")
+        parser.add_argument(f"--{service}-url",
+                            help=f"{service}'s schema owner URL (conduit_{service}_owner)")
     parser.add_argument("--no-wait", action="store_true", help="do not wait for projectors")
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--json", type=Path, help="write the result here")

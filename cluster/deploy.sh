@@ -27,6 +27,8 @@
 #                    private key, the public JWKS of user tokens (current + previous),
 #                    the public JWKS of the service keys, each projector's private key.
 #                    Generate them once: docs/operations.md, "Token keys"
+#   AUTH_DB_OWNER_PASSWORD PROFILES_DB_OWNER_PASSWORD ARTICLES_DB_OWNER_PASSWORD
+#                    the schema owners' passwords (migrations only; required)
 #   CONDUIT_HOST     the public DNS name: the certificate, the Ingress/Gateway host and
 #                    the printed URL (required, except with -n)
 #   ACME_EMAIL       contact address of the ACME account (required for all/shared when
@@ -49,6 +51,8 @@ services=(auth profiles articles docs)
 # of its projector (app=<service>-projector, the same image with `project`), if any.
 apps_of() { echo "$1 $1-projector"; }
 secret_keys=(DB_USER DB_PASSWORD AUTH_DB_PASSWORD PROFILES_DB_PASSWORD ARTICLES_DB_PASSWORD)
+# The schema owners' passwords (the migrate init containers; db/bootstrap.sql).
+secret_keys+=(AUTH_DB_OWNER_PASSWORD PROFILES_DB_OWNER_PASSWORD ARTICLES_DB_OWNER_PASSWORD)
 # Token key variables -> the files k8s/base/kustomization.yaml makes them into
 # (the auth-token-key and <service>-service-key Secrets, the conduit-token-keys
 # ConfigMap of public keys).

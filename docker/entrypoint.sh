@@ -5,8 +5,10 @@
 #                                (public routes) and :${INTERNAL_PORT-9000} (the internal API:
 #                                /internal/..., /metrics); INTERNAL_PORT= (empty) turns the
 #                                second port off and serves every path on PORT
-#   migrate [alembic args...]    `alembic upgrade head` with the service's alembic.ini
-#                                (other alembic commands: `migrate downgrade base`, `migrate current`)
+#   migrate [alembic args...]    `alembic upgrade head` with the service's alembic.ini, as the
+#                                schema's owner role: MIGRATE_DATABASE_URL (DATABASE_URL, the
+#                                runtime role, is not read); other alembic commands:
+#                                `migrate downgrade base`, `migrate current`
 #   project [args...]            the service's projector (`python -m conduit_<svc>.projector`):
 #                                keeps its read models fed from the owners' event feeds; health
 #                                on ${PROJECTOR_PORT:-8000}. Only consumers have one (profiles,

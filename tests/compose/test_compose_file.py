@@ -38,12 +38,26 @@ def test_migration_runs_the_same_image_with_the_migrate_command(service):
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_each_service_connects_as_its_own_role(service):
-    for name in (service, f"{service}-migrate"):
-        url = COMPOSE[name]["environment"]["DATABASE_URL"]
-        password = f"${{{service.upper()}_DB_PASSWORD:?"
-        assert url.startswith(f"postgresql+psycopg2://conduit_{service}:{password}")
-        assert url.endswith("@postgres:5432/conduit")
+def test_each_service_connects_as_its_runtime_role_and_migrates_as_the_owner(service):
+    url = COMPOSE[service]["environment"]["DATABASE_URL"]
+    password = f"${{{service.upper()}_DB_PASSWORD:?"
+    assert url.startswith(f"postgresql+psycopg2://conduit_{service}:{password}")
+    assert url.endswith("@postgres:5432/conduit")
+    migrate = COMPOSE[f"{service}-migrate"]["environment"]
+    assert set(migrate) == {"MIGRATE_DATABASE_URL"}
+    password = f"${{{service.upper()}_DB_OWNER_PASSWORD:?"
+    assert migrate["MIGRATE_DATABASE_URL"].startswith(
+        f"postgresql+psycopg2://conduit_{service}_owner:{password}")
+    assert migrate["MIGRATE_DATABASE_URL"].endswith("@postgres:5432/conduit")
+
+
+def test_owner_passwords_reach_only_postgres_and_the_migrations():
+    for name, service in COMPOSE.items():
+        environment = yaml.safe_dump(service.get("environment", {}))
+        if "OWNER_PASSWORD" in environment or "_owner:" in environment:
+            assert name == "postgres" or name.endswith("-migrate"), name
+    postgres = COMPOSE["postgres"]["environment"]
+    assert {f"{s.upper()}_DB_OWNER_PASSWORD" for s in SERVICES} <= set(postgres)
 
 
 def test_the_apis_call_no_peer():

@@ -98,14 +98,20 @@ def test_roles_get_the_service_passwords_and_the_bootstrap_sql(gce):
     secrets = {d["metadata"]["name"]: d for d in gce if d["kind"] == "Secret"}
     (conduit,) = [s for n, s in secrets.items() if n.startswith("conduit-secrets-")]
     roles = {r["name"]: r for r in cluster["managed"]["roles"]}
-    assert set(roles) == {f"conduit_{s}" for s in SERVICES}
-    for service in SERVICES:
-        role = roles[f"conduit_{service}"]
+    # Per service the runtime role and the schema owner (db/bootstrap.sql).
+    wanted = {f"conduit_{s}": f"{s.upper()}_DB_PASSWORD" for s in SERVICES}
+    wanted.update({f"conduit_{s}_owner": f"{s.upper()}_DB_OWNER_PASSWORD" for s in SERVICES})
+    assert set(roles) == set(wanted)
+    for name, key in wanted.items():
+        role = roles[name]
         assert role["login"] is True and role["ensure"] == "present"
+        # No memberships: the runtime role can never SET ROLE to its owner.
+        assert not role.get("inRoles") and not role.get("superuser")
         secret = secrets[role["passwordSecret"]["name"]]
         assert secret["type"] == "kubernetes.io/basic-auth"
-        assert base64.b64decode(secret["data"]["username"]).decode() == f"conduit_{service}"
-        assert secret["data"]["password"] == conduit["data"][f"{service.upper()}_DB_PASSWORD"]
+        assert base64.b64decode(secret["data"]["username"]).decode() == name
+        assert secret["data"]["password"] == conduit["data"][key]
+    assert len({r["passwordSecret"]["name"] for r in roles.values()}) == len(roles)
     initdb = cluster["bootstrap"]["initdb"]
     assert initdb["database"] == "conduit"
     (ref,) = initdb["postInitApplicationSQLRefs"]["configMapRefs"]
@@ -126,7 +132,9 @@ def test_session_state_bypasses_the_pooler(gce):
             values = {e["name"]: e.get("value", "") for e in container["env"]}
             pooled = container["name"] == name and not name.endswith("-projector")
             host = "@conduit-db-pooler-rw:5432/" if pooled else "@conduit-db-rw:5432/"
-            assert host in values["DATABASE_URL"], (name, container["name"])
+            migrate = container in spec["initContainers"]
+            url = "MIGRATE_DATABASE_URL" if migrate else "DATABASE_URL"
+            assert host in values[url], (name, container["name"])
             if pooled and name in ("auth", "profiles"):
                 assert "@conduit-db-rw:5432/" in values["DIRECT_DATABASE_URL"]
                 assert env.index("DB_PASSWORD") < env.index("DIRECT_DATABASE_URL")

@@ -23,7 +23,9 @@ VALIDATE_KOPS = ROOT.parent / "shared" / "tools" / "validate-kops"
 SCRIPTS = sorted(CLUSTER.glob("*.sh"))
 SECRETS = {"DB_USER": "postgres", "DB_PASSWORD": "admin-pw",
            "AUTH_DB_PASSWORD": "auth-pw", "PROFILES_DB_PASSWORD": "profiles-pw",
-           "ARTICLES_DB_PASSWORD": "articles-pw"}
+           "ARTICLES_DB_PASSWORD": "articles-pw", "AUTH_DB_OWNER_PASSWORD": "auth-owner-pw",
+           "PROFILES_DB_OWNER_PASSWORD": "profiles-owner-pw",
+           "ARTICLES_DB_OWNER_PASSWORD": "articles-owner-pw"}
 TOKEN_KEYS = deploy_variables()
 CLUSTER_VARS = {"K8S_CLUSTER_NAME": "demo.k8s.local", "KOPS_STATE_STORE": "gs://demo-state/",
                 "GCP_PROJECT": "demo-project", "GCP_ZONE": "us-central1-a",

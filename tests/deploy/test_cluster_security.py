@@ -11,7 +11,9 @@ CLUSTER_VARS = {"K8S_CLUSTER_NAME": "demo.k8s.local", "KOPS_STATE_STORE": "gs://
                 "GCP_PROJECT": "demo-project", "GCP_ZONE": "us-central1-a"}
 SECRETS = {"DB_USER": "postgres", "DB_PASSWORD": "admin-pw",
            "AUTH_DB_PASSWORD": "auth-pw", "PROFILES_DB_PASSWORD": "profiles-pw",
-           "ARTICLES_DB_PASSWORD": "articles-pw", **deploy_variables()}
+           "ARTICLES_DB_PASSWORD": "articles-pw", "AUTH_DB_OWNER_PASSWORD": "auth-owner-pw",
+           "PROFILES_DB_OWNER_PASSWORD": "profiles-owner-pw",
+           "ARTICLES_DB_OWNER_PASSWORD": "articles-owner-pw", **deploy_variables()}
 
 
 def run(args, env):

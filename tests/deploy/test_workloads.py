@@ -154,10 +154,14 @@ def test_each_deployment_migrates_first_with_its_own_image(docs, target):
         (app,) = spec["containers"]
         assert migrate["image"] == app["image"], name
         assert migrate.get("args") == ["migrate"] and "command" not in migrate, name
-        # Same role and database; the host may differ (gce: requests through the pooler,
-        # migrations straight to the primary, see database_host below).
-        assert (without_host(env_map(migrate)["DATABASE_URL"]["value"])
-                == without_host(env_map(app)["DATABASE_URL"]["value"])), name
+        # Same database, the service's owner role instead of its runtime role; the host
+        # may differ (gce: requests through the pooler, migrations straight to the
+        # primary, see database_host below).
+        service = service_of(name)
+        assert (without_host(env_map(migrate)["MIGRATE_DATABASE_URL"]["value"])
+                == without_host(env_map(app)["DATABASE_URL"]["value"]).replace(
+                    f"conduit_{service}:$(DB_PASSWORD)",
+                    f"conduit_{service}_owner:$(DB_OWNER_PASSWORD)")), name
 
 
 # --- probes, resources, security --------------------------------------------------
@@ -284,23 +288,36 @@ def test_budgets_and_autoscalers_point_at_existing_deployments(docs, overlay):
 # --- environment ----------------------------------------------------------------
 
 def test_database_url_is_built_from_the_service_own_password(docs, target):
+    """Servers and projectors connect as the DML-only runtime role (DATABASE_URL); only
+    the migrate init containers get the schema owner (MIGRATE_DATABASE_URL) and its
+    password, and nothing else."""
     rendered = docs(target)
     for name, deployment in by_kind(rendered, "Deployment").items():
         if name in AUXILIARY:
             continue  # no database
         spec = pod_spec(deployment)
+        service = service_of(name)
         for container in spec["initContainers"] + spec["containers"]:
-            env = container["env"]
-            names = [e["name"] for e in env]
-            service = service_of(name)
-            password = env_map(container)["DB_PASSWORD"]["valueFrom"]["secretKeyRef"]
-            assert password["key"] == f"{service.upper()}_DB_PASSWORD"
-            url = env_map(container)["DATABASE_URL"]["value"]
+            env = env_map(container)
+            names = [e["name"] for e in container["env"]]
             host = database_host(rendered, name, container, spec)
-            assert url == (f"postgresql+psycopg2://conduit_{service}:$(DB_PASSWORD)"
-                           f"@{host}/conduit")
+            migrate = container in spec["initContainers"]
+            password, url, role, key = (
+                ("DB_OWNER_PASSWORD", "MIGRATE_DATABASE_URL", f"conduit_{service}_owner",
+                 f"{service.upper()}_DB_OWNER_PASSWORD") if migrate else
+                ("DB_PASSWORD", "DATABASE_URL", f"conduit_{service}",
+                 f"{service.upper()}_DB_PASSWORD"))
+            assert env[password]["valueFrom"]["secretKeyRef"]["key"] == key
+            assert env[url]["value"] == (f"postgresql+psycopg2://{role}:$({password})"
+                                         f"@{host}/conduit"), (name, container["name"])
             # $(VAR) only expands variables defined earlier in the list.
-            assert names.index("DB_PASSWORD") < names.index("DATABASE_URL")
+            assert names.index(password) < names.index(url)
+            keys = {e["valueFrom"]["secretKeyRef"]["key"] for e in container["env"]
+                    if "secretKeyRef" in e.get("valueFrom", {})}
+            owner_keys = {k for k in keys if "_DB_OWNER_PASSWORD" in k}
+            assert owner_keys == ({key} if migrate else set()), (name, container["name"])
+            if migrate:
+                assert "DATABASE_URL" not in env and "DB_PASSWORD" not in env, name
 
 
 def test_services_get_the_urls_of_exactly_the_peers_they_call(docs, target):
@@ -433,7 +450,9 @@ def test_postgres_runs_only_the_bootstrap_script_from_initdb(docs, target):
     assert env["CONDUIT_BOOTSTRAP_SQL"]["value"] == mounted["bootstrap.sql"][0]
     keys = {k: v["valueFrom"]["secretKeyRef"]["key"] for k, v in env.items() if "valueFrom" in v}
     assert keys == {"POSTGRES_USER": "DB_USER", "POSTGRES_PASSWORD": "DB_PASSWORD",
-                    **{f"{s.upper()}_DB_PASSWORD": f"{s.upper()}_DB_PASSWORD" for s in SERVICES}}
+                    **{f"{s.upper()}_DB_PASSWORD": f"{s.upper()}_DB_PASSWORD" for s in SERVICES},
+                    **{f"{s.upper()}_DB_OWNER_PASSWORD": f"{s.upper()}_DB_OWNER_PASSWORD"
+                       for s in SERVICES}}
 
 
 def test_bootstrap_configmap_is_the_db_folder_verbatim(docs, target):

@@ -33,8 +33,10 @@ pytestmark = pytest.mark.skipif(
     reason="needs root (the servers drop to other users only then) and git")
 
 # Settings of the outer environment that would point the clone's stack elsewhere.
-_OUTER = ("CONDUIT_RUN_DIR", "RUN_DIR", "DATABASE_URL", "PGPORT",
-          "AUTH_DB_PASSWORD", "PROFILES_DB_PASSWORD", "ARTICLES_DB_PASSWORD", "TMPDIR")
+_OUTER = ("CONDUIT_RUN_DIR", "RUN_DIR", "DATABASE_URL", "MIGRATE_DATABASE_URL",
+          "PGPORT", "AUTH_DB_PASSWORD", "PROFILES_DB_PASSWORD",
+          "ARTICLES_DB_PASSWORD", "AUTH_DB_OWNER_PASSWORD", "PROFILES_DB_OWNER_PASSWORD",
+          "ARTICLES_DB_OWNER_PASSWORD", "TMPDIR")
 
 
 def _git(*args: str, cwd: Path = ROOT) -> str:

@@ -63,6 +63,7 @@ def _sha256(path: Path) -> str:
 
 
 def _private(config: StackConfig) -> postgres.ThrowawayCluster:
+    # Its superuser password (make run's cluster asks for one) comes from run_dir/pg.
     return postgres.ThrowawayCluster(datadir=config.run_dir / "pg", port=config.pg_port)
 
 
@@ -187,6 +188,10 @@ def restore(config: StackConfig, file: Path, environ=None) -> dict:
             capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"pg_restore failed: {result.stderr}")
+        # Once more, now over the restored objects: a dump from before the owner/runtime
+        # split brings tables owned by the runtime roles, and the bootstrap hands them
+        # to the owner roles (and re-grants the runtime roles' DML).
+        postgres.bootstrap(admin_url, config.db_name, passwords)
         engine = sqlalchemy.create_engine(_db_url(admin_url, config.db_name))
         try:
             with engine.connect() as connection:

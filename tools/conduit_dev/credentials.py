@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from conduit_common import keys
-
-from conduit_dev.config import SERVICES
+from conduit_common.testing.postgres import password_keys, password_variable
 
 
 def _write_private(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
 
@@ -39,11 +39,14 @@ def projector_key_env(service: str, paths: dict[str, Path]) -> dict[str, str]:
 
 
 def db_passwords(run_dir: Path, environ: Mapping[str, str]) -> dict[str, str]:
-    """<SERVICE>_DB_PASSWORD from the environment, else stored in run_dir (made once)."""
+    """Each service role's password: the runtime role's (`<svc>`, <SVC>_DB_PASSWORD) and
+    the owner's (`<svc>_owner`, <SVC>_DB_OWNER_PASSWORD), from the environment, else
+    stored in run_dir/db-passwords.json (made once; a key missing there, e.g. the
+    owners' in a run directory from before the split, is added)."""
     path = run_dir / "db-passwords.json"
     stored = json.loads(path.read_text()) if path.exists() else {}
-    missing = [svc for svc in SERVICES if not stored.get(svc)]
+    missing = [key for key in password_keys() if not stored.get(key)]
     if missing:
-        stored.update({svc: secrets.token_urlsafe(24) for svc in missing})
+        stored.update({key: secrets.token_urlsafe(24) for key in missing})
         _write_private(path, json.dumps(stored, indent=2) + "\n")
-    return {svc: environ.get(f"{svc.upper()}_DB_PASSWORD") or stored[svc] for svc in SERVICES}
+    return {key: environ.get(password_variable(key)) or stored[key] for key in password_keys()}

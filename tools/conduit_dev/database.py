@@ -50,9 +50,11 @@ def private_cluster(config: StackConfig):
     """
     _bindir()
     datadir = config.run_dir / "pg" if config.persistent_pg else None
-    # make run's data is kept: fsync on. The e2e tests' temporary cluster trades it for speed.
+    # make run's data is kept: fsync on. The e2e tests' temporary cluster trades it for
+    # speed. Both ask every connection for a scram-sha-256 password (the superuser's
+    # is generated into run_dir/pg/superuser-password on the first start).
     cluster = postgres.ThrowawayCluster(datadir=datadir, port=config.pg_port,
-                                        durable=config.persistent_pg)
+                                        durable=config.persistent_pg, password_auth=True)
     _refuse_if_running(cluster)
     try:
         cluster.start()
@@ -71,10 +73,12 @@ def private_cluster(config: StackConfig):
 
 
 def migrate(database: postgres.ConduitDatabase, root: Path) -> None:
-    """alembic upgrade head for every service, each with its own role."""
+    """alembic upgrade head for every service, each as its schema's owner role (the
+    services themselves get only their runtime role's URL)."""
     for service in SERVICES:
         print(f"migrating {service}", flush=True)
-        env = {**os.environ, "DATABASE_URL": database.url_for(service)}
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        env["MIGRATE_DATABASE_URL"] = database.owner_url_for(service)
         result = subprocess.run(
             [sys.executable, "-m", "alembic", "-c", f"services/{service}/alembic.ini",
              "upgrade", "head"], cwd=root, env=env, capture_output=True, text=True)

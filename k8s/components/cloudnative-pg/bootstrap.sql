@@ -1,30 +1,70 @@
 -- db/bootstrap.sql without psql: CloudNativePG runs this once, as the superuser, in
 -- the application database right after initdb (postInitApplicationSQLRefs).
 -- Same outcome as db/bootstrap.sql (tests/backup/test_cnpg_bootstrap.py compares
--- the catalogs): one login role and one schema per service, nobody else gets
--- CONNECT. The roles' passwords are not here: `managed.roles` sets them from the
--- conduit-db-<service> Secrets and keeps them in sync.
+-- the catalogs, also after the migrations): per service a schema owned by
+-- conduit_<svc>_owner (migrations) and the DML-only runtime role conduit_<svc> (the
+-- API, the projector) with its default privileges; PUBLIC loses CONNECT and
+-- TEMPORARY on postgres, template1 and this database. The DO block is the one of
+-- db/bootstrap.sql, verbatim. The roles' passwords are not here: `managed.roles`
+-- sets them from the conduit-db-<service>[-owner] Secrets and keeps them in sync.
+-- Idempotent: on a cluster made before the owner/runtime split, run it once by hand
+-- (docs/operations.md, "Database roles") to hand each schema to its owner role.
 DO $bootstrap$
 DECLARE
+    service text;
+    runtime text;
+    owner text;
     r text;
 BEGIN
-    FOREACH r IN ARRAY ARRAY['conduit_auth', 'conduit_profiles', 'conduit_articles'] LOOP
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
-            EXECUTE format('CREATE ROLE %I LOGIN', r);
+    -- The maintenance databases: superusers only (and whoever a platform grants
+    -- CONNECT explicitly, as CloudNativePG does for its pooler).
+    REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC;
+    REVOKE CONNECT, TEMPORARY ON DATABASE template1 FROM PUBLIC;
+    -- This database: CONNECT for the service roles below, nothing for PUBLIC (no
+    -- TEMPORARY either), and nobody creates anything in public.
+    EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
+    REVOKE ALL ON SCHEMA public FROM PUBLIC;
+    FOREACH service IN ARRAY ARRAY['auth', 'profiles', 'articles'] LOOP
+        runtime := 'conduit_' || service;
+        owner := runtime || '_owner';
+        FOREACH r IN ARRAY ARRAY[owner, runtime] LOOP
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
+                EXECUTE format('CREATE ROLE %I LOGIN', r);
+            END IF;
+            EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), r);
+            -- Unqualified names resolve to the service's own schema.
+            EXECUTE format('ALTER ROLE %I IN DATABASE %I SET search_path = %I',
+                           r, current_database(), service);
+        END LOOP;
+        EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', service, owner);
+        -- Before the split the runtime role owned the schema and its tables.
+        IF EXISTS (SELECT FROM pg_shdepend d JOIN pg_database db ON db.oid = d.dbid
+                   WHERE db.datname = current_database() AND d.deptype = 'o'
+                   AND d.refobjid = runtime::regrole) THEN
+            EXECUTE format('REASSIGN OWNED BY %I TO %I', runtime, owner);
+        END IF;
+        EXECUTE format('ALTER SCHEMA %I OWNER TO %I', service, owner);
+        -- The runtime role: data, never structure. What exists now, and through the
+        -- default privileges whatever later migrations (run as the owner) create.
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', service, runtime);
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO %I',
+                       service, runtime);
+        EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO %I',
+                       service, runtime);
+        EXECUTE format('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA %I TO %I', service, runtime);
+        EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I '
+                       'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %I',
+                       owner, service, runtime);
+        EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I '
+                       'GRANT USAGE, SELECT ON SEQUENCES TO %I', owner, service, runtime);
+        EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I '
+                       'GRANT EXECUTE ON FUNCTIONS TO %I', owner, service, runtime);
+        -- Alembic's version table: the runtime role may read it, never write it
+        -- (migrations revoke the same after every upgrade).
+        IF to_regclass(format('%I.alembic_version', service)) IS NOT NULL THEN
+            EXECUTE format('REVOKE ALL ON TABLE %I.alembic_version FROM %I', service, runtime);
+            EXECUTE format('GRANT SELECT ON TABLE %I.alembic_version TO %I', service, runtime);
         END IF;
     END LOOP;
-    EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO conduit_auth, conduit_profiles, '
-                   'conduit_articles', current_database());
-    REVOKE ALL ON SCHEMA public FROM PUBLIC;
-    CREATE SCHEMA IF NOT EXISTS auth AUTHORIZATION conduit_auth;
-    CREATE SCHEMA IF NOT EXISTS profiles AUTHORIZATION conduit_profiles;
-    CREATE SCHEMA IF NOT EXISTS articles AUTHORIZATION conduit_articles;
-    EXECUTE format('ALTER ROLE conduit_auth IN DATABASE %I SET search_path = auth',
-                   current_database());
-    EXECUTE format('ALTER ROLE conduit_profiles IN DATABASE %I SET search_path = profiles',
-                   current_database());
-    EXECUTE format('ALTER ROLE conduit_articles IN DATABASE %I SET search_path = articles',
-                   current_database());
 END
 $bootstrap$;

@@ -1,8 +1,9 @@
 """Pytest fixtures for a real Postgres and for fake peers; a plugin loaded by entry point.
 
 `DATABASE_URL`, when set, is a superuser URL of a server the tests may create
-databases on (CI's postgres service); otherwise a throwaway cluster is started
-for the session. Each test session gets its own freshly bootstrapped database.
+databases (and the bootstrap's cluster-wide roles and REVOKEs) on (CI's postgres
+service); otherwise a throwaway cluster is started for the session. Each test session
+gets its own freshly bootstrapped database.
 
 libs/common's pyproject.toml registers this module under `pytest11`, so every pytest
 run in the environment loads it before any conftest; nothing needs `pytest_plugins`.
@@ -41,28 +42,34 @@ def conduit_database(postgres_admin_url):
 
 
 def migrated_service_url(conduit_database, service: str, ini_path) -> str:
-    """Upgrade one service's schema to head with its own role; return its URL."""
-    url = conduit_database.url_for(service)
-    upgrade(ini_path, url)
-    return url
+    """Upgrade one service's schema to head as its owner role; return the URL of its
+    runtime role, the one the service connects with (as in production)."""
+    upgrade(ini_path, conduit_database.owner_url_for(service))
+    return conduit_database.url_for(service)
 
 
 class MigratedSchema:
     """One service's schema at head and the engine a test session shares over it.
 
-    Use it as a context manager in a session fixture; the engine is disposed on exit.
+    The migrations run as the owner role, `engine` connects as the runtime role (so
+    every service test runs with the privileges the service has in production), and
+    `emptied()` truncates as the owner. Use it as a context manager in a session
+    fixture; the engines are disposed on exit.
     """
 
     def __init__(self, conduit_database, service: str, ini_path, pool_size: int = 5,
                  application_name: str = "tests"):
         self.service = service
         self.url = migrated_service_url(conduit_database, service, ini_path)
+        self.owner_url = conduit_database.owner_url_for(service)
         self.engine = create_db_engine(self.url, pool_size=pool_size,
                                        application_name=application_name)
+        self._owner_engine = sqlalchemy.create_engine(self.owner_url, pool_size=1,
+                                                      max_overflow=0)
 
     def emptied(self) -> sqlalchemy.Engine:
-        """Truncate the schema's tables and return the engine, for one test."""
-        postgres.truncate_schema(self.engine, self.service)
+        """Truncate the schema's tables (as the owner) and return the engine, for one test."""
+        postgres.truncate_schema(self._owner_engine, self.service)
         return self.engine
 
     def __enter__(self) -> "MigratedSchema":
@@ -70,6 +77,7 @@ class MigratedSchema:
 
     def __exit__(self, *exc_info) -> None:
         self.engine.dispose()
+        self._owner_engine.dispose()
 
 
 @pytest.fixture

@@ -1,5 +1,9 @@
 """A throwaway Postgres cluster for tests and `make run`, and the db/ bootstrap.
 
+Per service the bootstrap makes two roles (db/bootstrap.sql): the owner
+`conduit_<svc>_owner`, which migrations use, and the DML-only runtime role
+`conduit_<svc>` of the API and its projector. `ConduitDatabase` hands out both URLs.
+
 Postgres refuses to run as root, so when we are root the server runs as the
 `postgres` system user (present wherever Debian's server package is installed).
 That user must reach its data directory: when a checkout sits in a private directory
@@ -10,6 +14,7 @@ import glob
 import hashlib
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -23,6 +28,28 @@ import sqlalchemy
 from sqlalchemy.engine import make_url
 
 SERVICES = ("auth", "profiles", "articles")
+
+
+def runtime_role(service: str) -> str:
+    """The role the API and the projector connect as: DML in its schema, nothing else."""
+    return f"conduit_{service}"
+
+
+def owner_role(service: str) -> str:
+    """The role that owns the service's schema: migrations only."""
+    return f"conduit_{service}_owner"
+
+
+def password_keys() -> tuple[str, ...]:
+    """The keys of a passwords dict: `<svc>` (runtime role), `<svc>_owner` (owner)."""
+    return tuple(key for svc in SERVICES for key in (svc, f"{svc}_owner"))
+
+
+def password_variable(key: str) -> str:
+    """The environment variable db/bootstrap.sh reads for a password key:
+    auth -> AUTH_DB_PASSWORD, auth_owner -> AUTH_DB_OWNER_PASSWORD."""
+    service, _, owner = key.partition("_")
+    return f"{service.upper()}_DB_{'OWNER_' if owner else ''}PASSWORD"
 
 
 class PostgresUnavailable(RuntimeError):
@@ -108,6 +135,29 @@ def reachable_dir(home: Path, user: pwd.struct_passwd, root: Path = SYSTEM_STATE
     return real
 
 
+# password_auth clusters: where the superuser's password is kept (in `home`), and the
+# only pg_hba.conf they have: a scram-sha-256 password for everyone, socket and TCP.
+SUPERUSER_PASSWORD = "superuser-password"
+SCRAM_HBA = """\
+# Written by conduit_common.testing.postgres (password_auth): every connection, over
+# the socket or TCP, proves a password with scram-sha-256. Restored on each start.
+local   all             all                                     scram-sha-256
+host    all             all             127.0.0.1/32            scram-sha-256
+host    all             all             ::1/128                 scram-sha-256
+local   replication     all                                     scram-sha-256
+host    replication     all             127.0.0.1/32            scram-sha-256
+host    replication     all             ::1/128                 scram-sha-256
+"""
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner may read (created 0600, never world-readable)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -125,11 +175,20 @@ class ThrowawayCluster:
     `durable=False` (tests) runs with fsync off: fast, but a crash of the machine can
     lose acknowledged commits or corrupt the cluster. `durable=True` (`make run`'s
     cluster, which keeps its data) leaves fsync and full_page_writes on.
+
+    Authentication: `trust` for every local connection (the tests' clusters: fast, and
+    nothing of value in them) unless `password_auth=True` (`make run`'s cluster):
+    then pg_hba.conf asks every connection, socket or TCP, for a scram-sha-256
+    password. The superuser's is generated at initdb into `home / SUPERUSER_PASSWORD`
+    (mode 0600) and `admin_url` carries it; a cluster made with `trust` earlier is
+    switched over on its next start. A cluster object made without the flag on a
+    `home` that has the file (make backup, the backup tests) uses it as well.
     """
 
     def __init__(self, datadir: Path | None = None, port: int | None = None,
-                 durable: bool = False):
+                 durable: bool = False, password_auth: bool = False):
         self.durable = durable
+        self.password_auth = password_auth
         self.bindir = find_bindir()
         # A directory we made for ourselves is removed again by stop().
         self._temporary = datadir is None
@@ -150,10 +209,13 @@ class ThrowawayCluster:
     def _run(self, *args: str) -> None:
         command = [str(self.bindir / args[0]), *args[1:]]
         cwd = None
+        env = dict(os.environ)
+        if self.superuser_password:
+            env["PGPASSWORD"] = self.superuser_password  # pg_basebackup and the like
         if self._runas is not None:
             command = ["runuser", "-u", self._runas.pw_name, "--", *command]
             cwd = "/"  # ours may be a directory that user cannot enter (every path is absolute)
-        result = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+        result = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env)
         if result.returncode != 0:
             output = "\n".join(filter(None, (result.stderr.strip(), result.stdout.strip())))
             raise PostgresUnavailable(f"{args[0]} failed: {output}")
@@ -179,24 +241,97 @@ class ThrowawayCluster:
         return self.home / "postgres.log"
 
     @property
+    def superuser(self) -> str:
+        return self._runas.pw_name if self._runas else pwd.getpwuid(os.geteuid()).pw_name
+
+    @property
+    def superuser_password(self) -> str | None:
+        """The stored superuser password (password_auth clusters), else None."""
+        try:
+            return (self.home / SUPERUSER_PASSWORD).read_text().strip() or None
+        except OSError:
+            return None
+
+    @property
     def admin_url(self) -> str:
-        user = self._runas.pw_name if self._runas else pwd.getpwuid(os.geteuid()).pw_name
-        return f"postgresql+psycopg2://{user}@127.0.0.1:{self.port}/postgres"
+        return sqlalchemy.URL.create(
+            "postgresql+psycopg2", username=self.superuser, password=self.superuser_password,
+            host="127.0.0.1", port=self.port, database="postgres",
+        ).render_as_string(hide_password=False)
 
     def start(self) -> "ThrowawayCluster":
         self._prepare_dirs()
+        switch_to_scram = False
         if not (self.datadir / "PG_VERSION").exists():
-            self._run("initdb", "-D", str(self.datadir), "-A", "trust", "-U",
-                      self._runas.pw_name if self._runas else pwd.getpwuid(os.geteuid()).pw_name,
-                      "--encoding", "UTF8", *(() if self.durable else ("--no-sync",)))
+            self._initdb()
+        elif self.password_auth and not self._hba_is_scram():
+            switch_to_scram = True  # made with trust by an older `make run`
         # Given on every start: a cluster made by an older, non-durable run gets fsync back.
         options = (f"-c listen_addresses=127.0.0.1 -p {self.port} "
                    f"-c unix_socket_directories='{self.datadir.parent}' "
                    f"-c fsync={'on' if self.durable else 'off'} "
-                   f"-c max_connections=200")
+                   f"-c max_connections=200 -c password_encryption=scram-sha-256")
         self._run("pg_ctl", "-D", str(self.datadir), "-o", options, "-w", "-t", "30",
                   "-l", str(self.datadir.parent / "postgres.log"), "start")
+        if switch_to_scram:
+            self._switch_to_scram()
         return self
+
+    def _initdb(self) -> None:
+        auth = ["-A", "trust"]
+        pwfile = None
+        if self.password_auth:
+            password = secrets.token_urlsafe(24)
+            _write_private(self.home / SUPERUSER_PASSWORD, password + "\n")
+            # Read by initdb, which runs as the server's user: next to the data, removed after.
+            pwfile = self.datadir.parent / ".initdb-password"
+            _write_private(pwfile, password + "\n")
+            if self._runas is not None:
+                os.chown(pwfile, self._runas.pw_uid, self._runas.pw_gid)
+            auth = ["-A", "scram-sha-256", f"--pwfile={pwfile}"]
+        try:
+            self._run("initdb", "-D", str(self.datadir), *auth, "-U", self.superuser,
+                      "--encoding", "UTF8", *(() if self.durable else ("--no-sync",)))
+        finally:
+            if pwfile is not None:
+                pwfile.unlink(missing_ok=True)
+        if self.password_auth:
+            self._write_hba()
+
+    def _hba_is_scram(self) -> bool:
+        try:
+            return (self.datadir / "pg_hba.conf").read_text() == SCRAM_HBA
+        except OSError:
+            return False
+
+    def _write_hba(self) -> None:
+        hba = self.datadir / "pg_hba.conf"
+        hba.write_text(SCRAM_HBA)
+        if self._runas is not None:
+            os.chown(hba, self._runas.pw_uid, self._runas.pw_gid)
+
+    def _switch_to_scram(self) -> None:
+        """A running cluster still on its old hba (trust): give the superuser a password
+        (unless it has one stored already), then ask for passwords from now on."""
+        if not self.superuser_password:
+            password = secrets.token_urlsafe(24)
+            engine = sqlalchemy.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+            try:
+                with engine.connect() as connection:
+                    connection.execute(sqlalchemy.text(
+                        f'ALTER ROLE "{self.superuser}" PASSWORD :password'),
+                        {"password": password})
+            except sqlalchemy.exc.OperationalError as ex:
+                self._run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+                raise PostgresUnavailable(
+                    f"the cluster in {self.home} asks for a password, and its superuser's "
+                    f"({self.home / SUPERUSER_PASSWORD}) is missing: remove {self.home} to "
+                    f"start afresh (its data goes with it)") from ex
+            finally:
+                engine.dispose()
+            _write_private(self.home / SUPERUSER_PASSWORD, password + "\n")
+        self._write_hba()
+        self._run("pg_ctl", "-D", str(self.datadir), "reload")
 
     def stop(self) -> None:
         if (self.datadir / "postmaster.pid").exists():
@@ -207,17 +342,29 @@ class ThrowawayCluster:
 
 @dataclass(frozen=True)
 class ConduitDatabase:
-    """A bootstrapped database: the admin URL and each service role's URL."""
+    """A bootstrapped database: the admin URL and each service's two role URLs.
+
+    `passwords` is keyed as `password_keys()`: `<svc>` for the runtime role,
+    `<svc>_owner` for the owner role.
+    """
 
     admin_url: str
     name: str
     passwords: dict
 
-    def url_for(self, service: str) -> str:
+    def _url(self, role: str, password: str) -> str:
         url = make_url(self.admin_url).set(
-            drivername="postgresql+psycopg2", username=f"conduit_{service}",
-            password=self.passwords[service], database=self.name)
+            drivername="postgresql+psycopg2", username=role, password=password,
+            database=self.name)
         return url.render_as_string(hide_password=False)
+
+    def url_for(self, service: str) -> str:
+        """The runtime role's URL: what the API and the projector use (DATABASE_URL)."""
+        return self._url(runtime_role(service), self.passwords[service])
+
+    def owner_url_for(self, service: str) -> str:
+        """The owner role's URL: what migrations use (MIGRATE_DATABASE_URL)."""
+        return self._url(owner_role(service), self.passwords[f"{service}_owner"])
 
 
 def repo_root() -> Path:
@@ -230,15 +377,18 @@ def repo_root() -> Path:
 
 def bootstrap(admin_url: str, name: str = "conduit", passwords: dict | None = None
               ) -> ConduitDatabase:
-    """Run db/bootstrap.sh against a server: database, roles, schemas."""
-    passwords = passwords or {svc: f"dev-{svc}-password" for svc in SERVICES}
+    """Run db/bootstrap.sh against a server: database, roles, schemas, grants."""
+    passwords = passwords or {key: f"dev-{key}-password" for key in password_keys()}
+    missing = set(password_keys()) - set(passwords)
+    if missing:
+        raise ValueError(f"no password for {sorted(missing)}")
     url = make_url(admin_url)
     env = {**os.environ, "PGHOST": url.host or "127.0.0.1", "PGPORT": str(url.port or 5432),
            "PGUSER": url.username or "postgres", "PGDATABASE": url.database or "postgres",
            "CONDUIT_DB": name}
     if url.password:
         env["PGPASSWORD"] = url.password
-    env.update({f"{svc.upper()}_DB_PASSWORD": pw for svc, pw in passwords.items()})
+    env.update({password_variable(key): passwords[key] for key in password_keys()})
     subprocess.run([str(repo_root() / "db" / "bootstrap.sh")], env=env, check=True,
                    capture_output=True, text=True)
     return ConduitDatabase(admin_url=admin_url, name=name, passwords=passwords)
@@ -246,8 +396,8 @@ def bootstrap(admin_url: str, name: str = "conduit", passwords: dict | None = No
 
 def create_test_database(admin_url: str) -> ConduitDatabase:
     name = f"conduit_test_{uuid.uuid4().hex[:10]}"
-    return bootstrap(admin_url, name, {svc: f"test-{svc}-{uuid.uuid4().hex[:8]}"
-                                       for svc in SERVICES})
+    return bootstrap(admin_url, name, {key: f"test-{key}-{uuid.uuid4().hex[:8]}"
+                                       for key in password_keys()})
 
 
 def drop_database(database: ConduitDatabase) -> None:
@@ -275,7 +425,10 @@ def wait_for_server(admin_url: str, timeout: float = 30.0) -> None:
 
 
 def truncate_schema(engine: sqlalchemy.Engine, schema: str) -> None:
-    """Empty every table of a schema except Alembic's version table."""
+    """Empty every table of a schema except Alembic's version table.
+
+    `engine` connects as the schema's owner: TRUNCATE is no runtime privilege.
+    """
     inspector = sqlalchemy.inspect(engine)
     tables = [t for t in inspector.get_table_names(schema=schema) if t != "alembic_version"]
     if tables:

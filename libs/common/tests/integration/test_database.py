@@ -1,4 +1,7 @@
-"""The bootstrap's least privilege and the session lifecycle, on a real Postgres."""
+"""The bootstrap's schemas and the session lifecycle, on a real Postgres.
+
+The owner/runtime split itself (what each role may do) is test_roles.py.
+"""
 import time
 
 import falcon
@@ -6,6 +9,7 @@ import falcon.testing
 import pytest
 import sqlalchemy
 from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.pool import NullPool
 
 from conduit_common.app import create_service_app
 from conduit_common.db import SessionManager, create_db_engine
@@ -15,14 +19,17 @@ from conduit_common.testing.keys import USER_TOKEN_KEYS
 
 @pytest.fixture
 def auth_engine(conduit_database):
-    engine = create_db_engine(conduit_database.url_for("auth"), pool_size=2)
-    with engine.begin() as connection:
+    """The auth runtime role's engine over a `notes` table its owner role made."""
+    owner = sqlalchemy.create_engine(conduit_database.owner_url_for("auth"), poolclass=NullPool)
+    with owner.begin() as connection:
         connection.execute(sqlalchemy.text("DROP TABLE IF EXISTS notes"))
         connection.execute(sqlalchemy.text("CREATE TABLE notes (body text NOT NULL)"))
+    engine = create_db_engine(conduit_database.url_for("auth"), pool_size=2)
     yield engine
-    with engine.begin() as connection:
-        connection.execute(sqlalchemy.text("DROP TABLE notes"))
     engine.dispose()
+    with owner.begin() as connection:
+        connection.execute(sqlalchemy.text("DROP TABLE notes"))
+    owner.dispose()
 
 
 def notes(engine):
@@ -32,11 +39,12 @@ def notes(engine):
 
 def test_each_role_lands_in_its_own_schema(conduit_database):
     for service in ("auth", "profiles", "articles"):
-        engine = sqlalchemy.create_engine(conduit_database.url_for(service))
-        with engine.connect() as connection:
-            schema = connection.execute(sqlalchemy.text("SELECT current_schema()")).scalar()
-        engine.dispose()
-        assert schema == service
+        for url in (conduit_database.url_for(service), conduit_database.owner_url_for(service)):
+            engine = sqlalchemy.create_engine(url)
+            with engine.connect() as connection:
+                schema = connection.execute(sqlalchemy.text("SELECT current_schema()")).scalar()
+            engine.dispose()
+            assert schema == service
 
 
 def test_a_service_role_cannot_read_another_schema(conduit_database, auth_engine):

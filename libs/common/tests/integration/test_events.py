@@ -8,9 +8,10 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import BigInteger, Column, MetaData, Table, Text, select
+from sqlalchemy import BigInteger, Column, MetaData, Table, Text, create_engine, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from conduit_common.db import SessionManager, create_db_engine
 from conduit_common.events.model import START, Batch, SnapshotPage
@@ -32,13 +33,16 @@ def tables():
 
 @pytest.fixture
 def engine(conduit_database, tables):
+    """The runtime role's engine over tables its owner role made (as migrations do)."""
     metadata = tables[0]
+    owner = create_engine(conduit_database.owner_url_for("auth"), poolclass=NullPool)
     engine = create_db_engine(conduit_database.url_for("auth"), pool_size=5)
-    metadata.drop_all(engine)
-    metadata.create_all(engine)
+    metadata.drop_all(owner)
+    metadata.create_all(owner)
     yield engine
-    metadata.drop_all(engine)
     engine.dispose()
+    metadata.drop_all(owner)
+    owner.dispose()
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
-from sqlalchemy import BigInteger, Column, MetaData, Table, Text, text
+from sqlalchemy import BigInteger, Column, MetaData, Table, Text, create_engine, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.pool import NullPool
 
 from conduit_common import tracing
 from conduit_common.app import create_service_app
@@ -50,12 +51,15 @@ def tables():
 
 @pytest.fixture
 def engine(conduit_database, tables):
+    """The runtime role's engine over tables its owner role made (as migrations do)."""
+    owner = create_engine(conduit_database.owner_url_for("auth"), poolclass=NullPool)
     engine = create_db_engine(conduit_database.url_for("auth"), pool_size=2)
-    tables[0].drop_all(engine)
-    tables[0].create_all(engine)
+    tables[0].drop_all(owner)
+    tables[0].create_all(owner)
     yield engine
-    tables[0].drop_all(engine)
     engine.dispose()
+    tables[0].drop_all(owner)
+    owner.dispose()
 
 
 class Counting:

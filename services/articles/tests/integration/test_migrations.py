@@ -1,4 +1,5 @@
-"""Migrations: upgrade and downgrade work, as the service's own role, and match the models."""
+"""Migrations: upgrade and downgrade work, as the schema's owner role, and match the
+models; the runtime role keeps its DML on what they make."""
 import pytest
 import sqlalchemy
 from alembic.autogenerate import compare_metadata
@@ -30,13 +31,13 @@ def tables_and_owners(url):
     return dict(rows)
 
 
-def test_upgrade_creates_every_table_owned_by_the_articles_role_and_downgrade_removes_them(
+def test_upgrade_creates_every_table_owned_by_the_owner_role_and_downgrade_removes_them(
         fresh_database):
-    url = fresh_database.url_for("articles")
+    url = fresh_database.owner_url_for("articles")
     upgrade(ALEMBIC_INI, url)
     owners = tables_and_owners(url)
     assert set(owners) == TABLES
-    assert set(owners.values()) == {"conduit_articles"}
+    assert set(owners.values()) == {"conduit_articles_owner"}
     downgrade(ALEMBIC_INI, url)
     assert set(tables_and_owners(url)) == {"alembic_version"}
     upgrade(ALEMBIC_INI, url)
@@ -66,9 +67,11 @@ def test_the_articles_role_cannot_read_another_schema(articles_database_url):
 
 
 def test_upgrading_existing_data_fills_the_copies_and_the_counts(fresh_database):
-    url = fresh_database.url_for("articles")
-    upgrade(ALEMBIC_INI, url, "0001")
-    engine = sqlalchemy.create_engine(url)
+    """Rows the service (its runtime role) wrote at 0001, migrated by the owner; the
+    runtime role then reads what the later revision made."""
+    owner_url = fresh_database.owner_url_for("articles")
+    upgrade(ALEMBIC_INI, owner_url, "0001")
+    engine = sqlalchemy.create_engine(fresh_database.url_for("articles"))
     with engine.begin() as connection:
         for statement in (
                 "INSERT INTO articles.articles (slug, title, description, body, author_id) "
@@ -80,7 +83,7 @@ def test_upgrading_existing_data_fills_the_copies_and_the_counts(fresh_database)
                 "INSERT INTO articles.favorites (user_id, article_id) "
                 "SELECT 9, id FROM articles.articles WHERE slug IN ('a', 'c')"):
             connection.execute(sqlalchemy.text(statement))
-    upgrade(ALEMBIC_INI, url)
+    upgrade(ALEMBIC_INI, owner_url)
     with engine.connect() as connection:
         tag_lists = dict(connection.execute(sqlalchemy.text(
             "SELECT slug, tag_list FROM articles.articles")).all())

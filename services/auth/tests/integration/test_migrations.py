@@ -1,4 +1,5 @@
-"""Alembic: upgrade head and downgrade base, run as the service's own role."""
+"""Alembic: upgrade head and downgrade base, run as the schema's owner role; the
+service's runtime role then uses the tables and changes nothing."""
 import pytest
 import sqlalchemy
 from alembic import command
@@ -35,32 +36,31 @@ def include_only_auth(name, type_, parent_names) -> bool:
     return not (type_ == "table" and name == "alembic_version")
 
 
-def test_upgrade_head_creates_users_and_outbox_owned_by_the_auth_role(
+def test_upgrade_head_creates_users_and_outbox_owned_by_the_owner_role(
         fresh_database, alembic_ini):
-    url = fresh_database.url_for("auth")
+    url = fresh_database.owner_url_for("auth")
 
     upgrade(alembic_ini, url)
 
-    assert tables_in_auth(url) == {name: "conduit_auth" for name in (
+    assert tables_in_auth(url) == {name: "conduit_auth_owner" for name in (
         "users", "outbox", "outbox_consumers", "outbox_horizon", "login_failures",
         "alembic_version")}
 
 
 def test_downgrade_base_removes_everything_but_the_version_table(fresh_database, alembic_ini):
-    url = fresh_database.url_for("auth")
+    url = fresh_database.owner_url_for("auth")
     upgrade(alembic_ini, url)
 
     downgrade(alembic_ini, url)
 
-    assert tables_in_auth(url) == {"alembic_version": "conduit_auth"}
+    assert tables_in_auth(url) == {"alembic_version": "conduit_auth_owner"}
     upgrade(alembic_ini, url)  # and the way back up still works
     assert "users" in tables_in_auth(url)
 
 
 def test_the_migrated_schema_matches_the_models(fresh_database, alembic_ini):
-    url = fresh_database.url_for("auth")
-    upgrade(alembic_ini, url)
-    engine = sqlalchemy.create_engine(url)
+    upgrade(alembic_ini, fresh_database.owner_url_for("auth"))
+    engine = sqlalchemy.create_engine(fresh_database.url_for("auth"))
 
     with engine.connect() as connection:
         # The role's search_path makes auth the default schema, which Alembic
@@ -75,18 +75,34 @@ def test_the_migrated_schema_matches_the_models(fresh_database, alembic_ini):
 
 
 def test_autogenerate_through_env_py_finds_nothing_to_do(fresh_database, alembic_ini):
-    url = fresh_database.url_for("auth")
+    url = fresh_database.owner_url_for("auth")
     upgrade(alembic_ini, url)
 
     command.check(alembic_config(alembic_ini, url))
 
 
-def test_the_auth_role_cannot_touch_other_schemas(fresh_database, alembic_ini):
-    url = fresh_database.url_for("auth")
-    upgrade(alembic_ini, url)
-    engine = sqlalchemy.create_engine(url)
+def test_the_auth_roles_cannot_touch_other_schemas(fresh_database, alembic_ini):
+    upgrade(alembic_ini, fresh_database.owner_url_for("auth"))
+    for url in (fresh_database.url_for("auth"), fresh_database.owner_url_for("auth")):
+        engine = sqlalchemy.create_engine(url)
+        with engine.connect() as connection:
+            with pytest.raises(sqlalchemy.exc.ProgrammingError, match="permission denied"):
+                connection.execute(sqlalchemy.text("CREATE TABLE profiles.intruder (id int)"))
+        engine.dispose()
 
-    with engine.connect() as connection:
-        with pytest.raises(sqlalchemy.exc.ProgrammingError, match="permission denied"):
-            connection.execute(sqlalchemy.text("CREATE TABLE profiles.intruder (id int)"))
-    engine.dispose()
+
+@pytest.mark.parametrize("statement", [
+    "DROP TABLE users", "ALTER TABLE users ADD COLUMN intruder int", "TRUNCATE outbox",
+    "DROP TRIGGER outbox_notify ON outbox", "CREATE TABLE intruder (id int)",
+    "UPDATE alembic_version SET version_num = 'x'"])
+def test_the_runtime_role_cannot_change_what_the_migrations_made(
+        fresh_database, alembic_ini, statement):
+    upgrade(alembic_ini, fresh_database.owner_url_for("auth"))
+    engine = sqlalchemy.create_engine(fresh_database.url_for("auth"))
+    try:
+        with engine.begin() as connection:
+            with pytest.raises(sqlalchemy.exc.ProgrammingError,
+                               match="permission denied|must be owner"):
+                connection.execute(sqlalchemy.text(statement))
+    finally:
+        engine.dispose()
