@@ -167,3 +167,63 @@ def test_the_previous_key_does_not_revive_an_expired_token():
                      clock=lambda: time.time() - 60).issue(3, "ann")
     with pytest.raises(InvalidToken, match="expired"):
         verifier(KeySet.of(KEY, PREVIOUS)).verify(expired)
+
+
+class CountingDecode:
+    def __init__(self, monkeypatch):
+        import conduit_common.tokens as tokens
+        self.calls = 0
+        real = tokens.decode_signed
+
+        def counting(*args, **kwargs):
+            self.calls += 1
+            return real(*args, **kwargs)
+        monkeypatch.setattr(tokens, "decode_signed", counting)
+
+
+def test_a_verified_token_is_answered_again_without_checking_its_signature(monkeypatch):
+    decode = CountingDecode(monkeypatch)
+    codec = verifier()
+    token = signer().issue(42, "jake", token_version=3)
+
+    first, second = codec.verify(token), codec.verify(token)
+
+    assert first == second
+    assert decode.calls == 1
+
+
+def test_a_cached_token_is_refused_once_it_expires():
+    now = [time.time()]
+    codec = TokenCodec(KEYS, clock=lambda: now[0])
+    token = signer(ttl_seconds=60).issue(1, "ann")
+    codec.verify(token)
+
+    now[0] += 61
+
+    with pytest.raises(InvalidToken, match="expired"):
+        codec.verify(token)
+
+
+def test_a_refused_token_is_not_cached(monkeypatch):
+    decode = CountingDecode(monkeypatch)
+    codec = verifier()
+    forged = signed(claims(), key=PREVIOUS, kid=KEY.kid)
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            codec.verify(forged)
+
+    assert decode.calls == 2
+
+
+def test_the_cache_keeps_only_the_most_recently_used_tokens(monkeypatch):
+    decode = CountingDecode(monkeypatch)
+    codec = TokenCodec(KEYS, cache_size=2)
+    a, b, c = (signer().issue(n, f"user{n}") for n in (1, 2, 3))
+    for token in (a, b, a, c):      # c pushes out b, the least recently used
+        codec.verify(token)
+    assert decode.calls == 3
+
+    codec.verify(a)
+    codec.verify(b)
+
+    assert decode.calls == 4
