@@ -203,13 +203,17 @@ class Projector:
         if tracked is None:
             self.rebuild()
             return 0
+        # Until it has seen the owner's head once, this process does not long-poll: a
+        # restarted projector is ready as soon as it has applied what it missed.
+        wait = self._wait if self.state == "following" else 0
         try:
-            batch = self.source.read(tracked.position, self._batch, self._wait)
+            batch = self.source.read(tracked.position, self._batch, wait)
         except SnapshotRequired as ex:
             log.warning("%s: %s; rebuilding from a snapshot", self.projection.name, ex)
             self.rebuild()
             return 0
-        caught_up = tracked.caught_up or len(batch.events) < self._batch
+        at_head = len(batch.events) < self._batch   # the owner had nothing more just now
+        caught_up = tracked.caught_up or at_head
         if batch.events or caught_up != tracked.caught_up:
             with batch_span(self.projection.name, batch.events, batch.position), \
                     self._sessions.session() as session:
@@ -220,7 +224,10 @@ class Projector:
             APPLIED.labels(self.projection.name).inc(len(batch.events))
             POSITION.labels(self.projection.name).set(batch.position.seq)
         CAUGHT_UP.labels(self.projection.name).set(1 if caught_up else 0)
-        self.state = "following" if caught_up else "catching up"
+        # "following" means: this process has reached the owner's head since it started
+        # leading. The stored `caught_up` is sticky (the API's /readyz reads it); the
+        # projector's own /readyz needs both (runner.py).
+        self.state = "following" if at_head or self.state == "following" else "catching up"
         return len(batch.events)
 
     def rebuild(self) -> None:
@@ -265,6 +272,7 @@ class Projector:
                         continue
                     try:
                         self._tracked = None   # a new leader reads the stored position
+                        self.state = "starting"   # and has not seen the head yet
                         log.info("%s: projecting from %s", self.projection.name,
                                  self.source.name)
                         while not stop.is_set():

@@ -56,7 +56,15 @@ class _Health:
         resp.media = {"status": "stuck" if stale else "ok", "stuck": stale}
 
     def on_get_ready(self, req, resp):
+        """Ready once every projection has caught up (stored, so the API sees it too)
+        and this process has reached each owner's head since it started: a restarted
+        worker is not ready before it has applied what was published while it was gone.
+        A standby is ready: another instance leads."""
         names = [p.projection.name for p in self._projectors]
+        if any(p.state not in ("following", "standby") for p in self._projectors):
+            resp.status = falcon.HTTP_503
+            resp.media = {"status": "catching up"}
+            return
         try:
             with self._engine.connect() as connection:
                 ready = self._positions.all_caught_up(connection, names)

@@ -281,3 +281,26 @@ def test_a_long_poll_wakes_when_an_event_commits(engine, outbox):
 
     assert [e.data["name"] for e in events] == ["later"]
     assert 0.25 < elapsed < 1.5, elapsed
+
+
+def test_a_restarted_projector_follows_only_after_applying_what_it_missed(
+        engine, outbox, tables, make_projector):
+    """The stored caught_up flag stays true across a restart; the projector's own
+    readiness (state "following") must wait until it has read the owner's head."""
+    notes = tables[2]
+    first = make_projector(counting_projection(notes), batch_size=1)
+    first.step()                                      # snapshot
+    first.step()                                      # nothing yet: at the head
+    assert first.state == "following"
+    publish(engine, outbox, "missed-1", "missed-2")   # while no projector runs
+
+    restarted = make_projector(counting_projection(notes), batch_size=1)
+    states = []
+    while True:
+        applied_now = restarted.step()
+        states.append(restarted.state)
+        if not applied_now:
+            break
+
+    assert states == ["catching up", "catching up", "following"]
+    assert applied(engine, notes) == {"missed-1": 1, "missed-2": 1}
