@@ -92,6 +92,8 @@ def create_commit_order_v2(schema: str) -> None:
     rebuilds its projection from a snapshot once (create_projection_positions_v2).
     """
     op.add_column("outbox", sa.Column("seq", sa.BigInteger(), nullable=True), schema=schema)
+    op.add_column("outbox", sa.Column("committed_at", sa.DateTime(timezone=True),
+                                      nullable=True), schema=schema)
     # The sequence itself comes with the trigger, below; numbering the old events
     # needs none.
     op.execute(f"""
@@ -122,6 +124,7 @@ def drop_commit_order_v2(schema: str) -> None:
     op.create_index("ix_outbox_xid_id", "outbox", ["xid", "id"], schema=schema)
     op.drop_index("ix_outbox_seq", table_name="outbox", schema=schema)
     op.drop_column("outbox", "seq", schema=schema)
+    op.drop_column("outbox", "committed_at", schema=schema)
     for table in ("outbox_consumers", "outbox_horizon"):
         op.execute(f"DELETE FROM {schema}.{table}")
         op.alter_column(table, "seq", new_column_name="id", schema=schema)

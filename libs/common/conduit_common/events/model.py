@@ -38,7 +38,7 @@ class Event:
     position: Position
     type: str
     data: dict
-    # When the owner wrote it (its clock): the projector's lag is measured from it.
+    # When the owner committed it (its clock): the projector's lag is measured from it.
     time: datetime | None = None
     # The W3C traceparent of the span that recorded it, when tracing was on (outbox.py):
     # the projector's batch span links to it. Never part of `data`.

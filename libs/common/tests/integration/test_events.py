@@ -8,7 +8,8 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import BigInteger, Column, MetaData, Table, Text, create_engine, select
+from sqlalchemy import (BigInteger, Column, MetaData, Table, Text, create_engine, func,
+                        select)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
@@ -304,3 +305,15 @@ def test_a_restarted_projector_follows_only_after_applying_what_it_missed(
 
     assert states == ["catching up", "catching up", "following"]
     assert applied(engine, notes) == {"missed-1": 1, "missed-2": 1}
+
+
+def test_an_events_time_is_its_commit_not_its_insert(engine, outbox):
+    """The projectors' lag is measured from it: the writer's own transaction is not lag."""
+    with SessionManager(engine).session() as session:
+        outbox.record(session, "Noted", {"name": "slow writer"})
+        inserted = session.execute(select(func.clock_timestamp())).scalar_one()
+        time.sleep(0.2)
+
+    [event] = read(engine, outbox)
+
+    assert (event.time - inserted).total_seconds() >= 0.2
