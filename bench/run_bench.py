@@ -612,7 +612,8 @@ def main(argv=None) -> int:
         row["request"] = shorten_paths(row["request"], data)
     run.update({
         "settings": {"launcher": " ".join(launcher_command()) if not opts.url else opts.url,
-                     "workers": workers, "threads": threads, "worker_class": "gthread",
+                     "workers": workers, "threads": threads,
+                     "worker_class": "SplitPoolThreadWorker",
                      "observed_threads": ", ".join(map(str, observed)) or "?",
                      "connections": opts.connections, "wrk_threads": opts.threads,
                      "seconds": opts.seconds, "warmup": opts.warmup,
