@@ -237,3 +237,27 @@ def test_only_a_connection_idle_for_a_while_is_pinged(conduit_database, monkeypa
 
     assert (busy, len(pings)) == (0, 1)
     engine.dispose()
+
+
+def test_on_an_autocommit_engine_writes_are_still_transactions(conduit_database, auth_engine):
+    """service_engine's connections rest in autocommit; SessionManager's units of work
+    that write must still commit or roll back as one."""
+    engine = create_db_engine(conduit_database.url_for("auth"), pool_size=1, autocommit=True)
+    try:
+        with pytest.raises(RuntimeError):
+            with SessionManager(engine).session() as session:
+                session.execute(sqlalchemy.text("INSERT INTO notes VALUES ('lost')"))
+                raise RuntimeError("boom")
+        with SessionManager(engine).session() as session:
+            session.execute(sqlalchemy.text("INSERT INTO notes VALUES ('kept')"))
+            in_transaction = session.execute(sqlalchemy.text(
+                "SELECT now() <> statement_timestamp()")).scalar()
+        with engine.connect() as connection:   # a bare connection: autocommit
+            idle = connection.execute(sqlalchemy.text(
+                "SELECT now() <> statement_timestamp()")).scalar()
+    finally:
+        engine.dispose()
+
+    assert notes(auth_engine) == ["kept"]
+    assert in_transaction is True
+    assert idle is False
