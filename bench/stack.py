@@ -8,25 +8,21 @@ a person does: Ctrl-C (SIGINT to its process group).
 import os
 import shlex
 import signal
-import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import requests
+from conduit_common.testing.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-# Every port the launcher would otherwise take from its defaults (conduit_dev.config),
-# so a bench runs beside a developer's `make run`.
-PORT_VARIABLES = ("GATEWAY_PORT", "AUTH_PORT", "PROFILES_PORT", "ARTICLES_PORT", "PGPORT",
-                  "AUTH_INTERNAL_PORT", "PROFILES_INTERNAL_PORT", "ARTICLES_INTERNAL_PORT",
-                  "PROFILES_PROJECTOR_PORT", "ARTICLES_PROJECTOR_PORT", "PROMETHEUS_PORT")
+sys.path.insert(0, str(ROOT / "tools"))
+from conduit_dev.config import DEFAULT_PORTS  # noqa: E402
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# Every port the launcher would otherwise take from its defaults, so a bench runs
+# beside a developer's `make run` (a hand-kept list once missed the internal ports).
+PORT_VARIABLES = ("PGPORT", *(f"{name.upper()}_PORT" for name in DEFAULT_PORTS))
 
 
 def launcher_command() -> list[str]:
