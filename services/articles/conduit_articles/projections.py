@@ -16,29 +16,42 @@ def _pair(data: dict) -> tuple[int, int]:
     return int(data["follower_id"]), int(data["followee_id"])
 
 
-def apply_follow_events(session, events: list[Event]) -> None:
-    """The last event per pair decides (feed order), then one insert and one delete."""
+def follow_statements(events: list[Event]) -> list:
+    """The last event per pair decides (feed order), then one insert and one delete:
+    disjoint pairs, so they can run in one statement (Projection)."""
     final: dict[tuple[int, int], bool] = {}
     for event in events:
         if event.type in (FOLLOW_ADDED, FOLLOW_REMOVED):
             final[_pair(event.data)] = event.type == FOLLOW_ADDED
-    _insert_follows(session, [pair for pair, present in final.items() if present])
+    statements = _insert_follows([pair for pair, present in final.items() if present])
     removed = [pair for pair, present in final.items() if not present]
     if removed:
-        session.execute(FOLLOWS.delete().where(
+        statements.append(FOLLOWS.delete().where(
             tuple_(FOLLOWS.c.follower_id, FOLLOWS.c.followee_id).in_(removed)))
+    return statements
 
 
-def _insert_follows(session, pairs) -> None:
-    if pairs:
-        session.execute(pg_insert(FOLLOWS).values(
-            [{"follower_id": a, "followee_id": b} for a, b in pairs]).on_conflict_do_nothing())
+def apply_follow_events(session, events: list[Event]) -> None:
+    for statement in follow_statements(events):
+        session.execute(statement)
+
+
+def _insert_follows(pairs) -> list:
+    if not pairs:
+        return []
+    return [pg_insert(FOLLOWS).values(
+        [{"follower_id": a, "followee_id": b} for a, b in pairs]).on_conflict_do_nothing()]
+
+
+def _load_follows(session, rows: list[dict]) -> None:
+    for statement in _insert_follows([_pair(row) for row in rows]):
+        session.execute(statement)
 
 
 FOLLOWS_PROJECTION = Projection(
     name="profiles-follows",
-    apply=apply_follow_events,
-    load_snapshot=lambda session, rows: _insert_follows(session, [_pair(row) for row in rows]),
+    apply_statements=follow_statements,
+    load_snapshot=_load_follows,
     reset=lambda session: session.execute(FOLLOWS.delete()),
 )
 USERS_PROJECTION = users_projection(USERS)

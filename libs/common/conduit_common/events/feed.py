@@ -81,10 +81,9 @@ class EventFeedResource:
     def on_get(self, req, resp):
         consumer, after, limit, wait = _query(req)
         with self._engine.connect() as connection:
-            self._outbox.acknowledge(connection, consumer, after)
-            if after < self._outbox.horizon(connection):
+            horizon, events = self._outbox.poll(connection, consumer, after, limit)
+            if after < horizon:
                 raise FeedGone(f"events after {after} were pruned: rebuild from a snapshot")
-            events = self._outbox.read(connection, after, limit)
             if not events and wait > 0:
                 events = self._wait_for_events(connection, after, limit, wait)
             self._maybe_prune(connection)

@@ -165,6 +165,13 @@ class Retention:
     batch: int = 5000
 
 
+def _event(row) -> Event:
+    data = dict(row.data)
+    context = data.pop(TRACE_KEY, None)
+    return Event(Position(row.seq), row.type, data, row.time,
+                 context if isinstance(context, str) else None)
+
+
 class Outbox:
     """Record, read and prune one owner's events (schema-qualified SQL)."""
 
@@ -179,6 +186,20 @@ class Outbox:
             f"FROM {qualified} "
             "WHERE seq > :seq ORDER BY seq LIMIT :limit")
         self._head = text(f"SELECT max(seq) FROM {qualified}")
+        # A consumer's poll in one round trip: acknowledge its position (a data-modifying
+        # CTE runs whether or not the query reads it), the pruning horizon, the events.
+        # The LEFT JOIN keeps one row (horizon, NULLs) when there are no events.
+        self._poll = text(
+            "WITH acknowledged AS ("
+            f"  INSERT INTO {self.schema}.outbox_consumers (name, seq) VALUES (:consumer, :seq)"
+            "   ON CONFLICT (name) DO UPDATE"
+            "   SET seq = excluded.seq, acknowledged_at = now()) "
+            f"SELECT coalesce((SELECT seq FROM {self.schema}.outbox_horizon"
+            "                  WHERE name = 'pruned'), 0) AS horizon, e.* "
+            "FROM (SELECT 1) AS one LEFT JOIN LATERAL ("
+            "  SELECT id, seq, type, data, coalesce(committed_at, created_at) AS time "
+            f"  FROM {qualified} WHERE seq > :seq ORDER BY seq LIMIT :limit) AS e ON true "
+            "ORDER BY e.seq")
         # How many live consumers have not acknowledged the newest of these events
         # (numbered at commit, so looked up by id after it).
         self._behind = text(
@@ -210,13 +231,16 @@ class Outbox:
 
     def read(self, connection, after: Position, limit: int) -> list[Event]:
         rows = connection.execute(self._read, {"seq": after.seq, "limit": limit})
-        events = []
-        for row in rows:
-            data = dict(row.data)
-            context = data.pop(TRACE_KEY, None)
-            events.append(Event(Position(row.seq), row.type, data, row.time,
-                                context if isinstance(context, str) else None))
-        return events
+        return [_event(row) for row in rows]
+
+    def poll(self, connection, consumer: str, after: Position,
+             limit: int) -> tuple[Position, list[Event]]:
+        """What the feed does per request, as one statement: `consumer` acknowledges
+        `after`; returns the pruning horizon and up to `limit` events after `after`.
+        Run it in autocommit (the acknowledgement commits with it)."""
+        rows = connection.execute(self._poll, {"consumer": consumer, "seq": after.seq,
+                                               "limit": limit}).all()
+        return Position(rows[0].horizon), [_event(row) for row in rows if row.seq is not None]
 
     def head(self, connection) -> Position:
         """The newest readable position (or the pruning horizon, if newer)."""

@@ -1,12 +1,14 @@
 """The consumer's side: apply an owner's events to read-only tables, exactly once.
 
-A `Projection` is what a consuming service declares for one source: how a batch of
-events lands in its tables (idempotent), how snapshot rows land, and how to empty
-the tables for a rebuild. The `Projector` drives it: it reads after its position,
-applies the batch and stores the new position in the same transaction, so a crash
-replays a batch and never skips or doubles one. An empty projection (first deploy,
-a new consumer, a `rebuild`) or a position the owner has pruned is filled from a
-snapshot, then the feed is replayed from the snapshot's position.
+A `Projection` is what a consuming service declares for one source: the statements
+that land a batch of events in its tables (idempotent), how snapshot rows land, and
+how to empty the tables for a rebuild. The `Projector` drives it: it reads after its
+position, and applies the batch and stores the new position as one SQL statement
+(the batch's statements ride on the position update as data-modifying CTEs), so a
+crash replays a batch and never skips or doubles one. A batch costs one round trip
+to the database instead of four (BEGIN, apply, position, COMMIT). An empty projection
+(first deploy, a new consumer, a `rebuild`) or a position the owner has pruned is
+filled from a snapshot, then the feed is replayed from the snapshot's position.
 
 One projector per (service, source) is active at a time: it holds a Postgres
 advisory lock on a connection of its own; another instance waits as a standby.
@@ -27,8 +29,8 @@ from datetime import datetime, timezone
 import sqlalchemy
 from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import (BigInteger, Boolean, Column, DateTime, MetaData, Table, Text, func,
-                        select, text)
+from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Executable, MetaData, Table,
+                        Text, func, select, text)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -70,10 +72,16 @@ def projection_positions_table(metadata: MetaData) -> Table:
 
 @dataclass(frozen=True)
 class Projection:
-    """How one source's events land in a consumer's tables."""
+    """How one source's events land in a consumer's tables.
+
+    `apply_statements(events)` returns plain INSERT/UPDATE/DELETE statements. They run
+    together in one SQL statement, so they share one snapshot and do not see each
+    other's changes: each row may be touched by at most one of them, once (collapse a
+    batch per key first, as the users and follows projections do).
+    """
 
     name: str
-    apply: Callable[[Session, list[Event]], None]
+    apply_statements: Callable[[list[Event]], list[Executable]]
     load_snapshot: Callable[[Session, list[dict]], None]
     reset: Callable[[Session], None]
 
@@ -96,12 +104,15 @@ class PositionStore:
         return Tracked(Position(row.seq), row.caught_up) if row else None
 
     def save(self, session, name: str, position: Position, caught_up: bool) -> None:
+        session.execute(self.save_statement(name, position, caught_up))
+
+    def save_statement(self, name: str, position: Position, caught_up: bool):
         statement = pg_insert(self._table).values(source=name, seq=position.seq,
                                                   caught_up=caught_up)
-        session.execute(statement.on_conflict_do_update(
+        return statement.on_conflict_do_update(
             index_elements=[self._table.c.source],
             set_={"seq": statement.excluded.seq,
-                  "caught_up": statement.excluded.caught_up, "updated_at": func.now()}))
+                  "caught_up": statement.excluded.caught_up, "updated_at": func.now()})
 
     def forget(self, session, name: str) -> None:
         session.execute(self._table.delete().where(self._table.c.source == name))
@@ -182,6 +193,7 @@ class Projector:
         self.heartbeat = time.monotonic()
         self.state = "starting"
         self._engine = engine
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sessions = SessionManager(engine)
         self._positions = positions
         self._lock_key = lock_key(service, projection.name)
@@ -215,10 +227,8 @@ class Projector:
         at_head = len(batch.events) < self._batch   # the owner had nothing more just now
         caught_up = tracked.caught_up or at_head
         if batch.events or caught_up != tracked.caught_up:
-            with batch_span(self.projection.name, batch.events, batch.position), \
-                    self._sessions.session() as session:
-                self.projection.apply(session, batch.events)
-                self._positions.save(session, self.projection.name, batch.position, caught_up)
+            with batch_span(self.projection.name, batch.events, batch.position):
+                self._apply(batch.events, batch.position, caught_up)
             self._tracked = Tracked(batch.position, caught_up)
             self.lags.record(batch.events, datetime.now(timezone.utc))
             APPLIED.labels(self.projection.name).inc(len(batch.events))
@@ -229,6 +239,17 @@ class Projector:
         # projector's own /readyz needs both (runner.py).
         self.state = "following" if at_head or self.state == "following" else "catching up"
         return len(batch.events)
+
+    def _apply(self, events: list[Event], position: Position, caught_up: bool) -> None:
+        """The batch's statements and the new position as one statement, in autocommit:
+        Postgres runs a statement atomically, so both land or neither does."""
+        statement = self._positions.save_statement(self.projection.name, position, caught_up)
+        applying = self.projection.apply_statements(events) if events else []
+        if applying:
+            statement = statement.add_cte(
+                *(part.cte(f"apply_{i}") for i, part in enumerate(applying)))
+        with self._autocommit.connect() as connection:
+            connection.execute(statement)
 
     def rebuild(self) -> None:
         """Empty the projection, load the owner's snapshot, then follow from its position."""

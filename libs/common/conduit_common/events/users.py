@@ -61,21 +61,27 @@ def _newest_per_user(rows) -> list[dict]:
     return list(newest.values())
 
 
-def upsert_users(session, table: Table, rows) -> None:
+def upsert_users_statements(table: Table, rows) -> list:
+    """At most one INSERT .. ON CONFLICT: newer versions overwrite, older ones are no-ops."""
     users = _newest_per_user(rows)
     if not users:
-        return
+        return []
     statement = pg_insert(table).values(users)
     excluded = statement.excluded
-    session.execute(statement.on_conflict_do_update(
+    return [statement.on_conflict_do_update(
         index_elements=[table.c.id],
         set_={field: excluded[field] for field in USER_FIELDS if field != "id"},
-        where=table.c.version < excluded.version))
+        where=table.c.version < excluded.version)]
+
+
+def upsert_users(session, table: Table, rows) -> None:
+    for statement in upsert_users_statements(table, rows):
+        session.execute(statement)
 
 
 def users_projection(table: Table, name: str = "auth-users") -> Projection:
-    def apply(session, events: list[Event]) -> None:
-        upsert_users(session, table, [e.data for e in events if e.type in USER_EVENTS])
+    def apply_statements(events: list[Event]) -> list:
+        return upsert_users_statements(table, [e.data for e in events if e.type in USER_EVENTS])
 
     def load_snapshot(session, rows: list[dict]) -> None:
         upsert_users(session, table, rows)
@@ -83,4 +89,5 @@ def users_projection(table: Table, name: str = "auth-users") -> Projection:
     def reset(session) -> None:
         session.execute(table.delete())
 
-    return Projection(name=name, apply=apply, load_snapshot=load_snapshot, reset=reset)
+    return Projection(name=name, apply_statements=apply_statements,
+                      load_snapshot=load_snapshot, reset=reset)

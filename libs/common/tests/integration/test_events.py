@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import (BigInteger, Column, MetaData, Table, Text, create_engine, func,
                         select)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -133,22 +134,30 @@ class OutboxSource:
         return SnapshotPage(rows=self.snapshot_rows, position=head, next=None)
 
 
-def counting_projection(notes: Table, fail_after: list | None = None) -> Projection:
-    """Counts how often each note was applied; `fail_after` makes apply crash once."""
-    def upsert(session, names):
+def counting_projection(notes: Table, fail: list | None = None) -> Projection:
+    """Counts how often each note was applied. While `fail` holds an item, a batch also
+    carries a statement that fails in the database after the notes' own (a NULL key)."""
+    def upserts(names):
+        statements = []
         for name in names:
             statement = pg_insert(notes).values(name=name, times=1)
-            session.execute(statement.on_conflict_do_update(
+            statements.append(statement.on_conflict_do_update(
                 index_elements=[notes.c.name], set_={"times": notes.c.times + 1}))
+        return statements
 
-    def apply(session, events):
-        upsert(session, [e.data["name"] for e in events])
-        if fail_after:
-            fail_after.pop()
-            raise RuntimeError("crash after applying, before committing")
+    def apply_statements(events):
+        statements = upserts([e.data["name"] for e in events])
+        if fail:
+            fail.pop()
+            statements.append(notes.insert().values(name=None, times=1))
+        return statements
 
-    return Projection(name="test-notes", apply=apply,
-                      load_snapshot=lambda s, rows: upsert(s, [r["name"] for r in rows]),
+    def load_snapshot(session, rows):
+        for statement in upserts([r["name"] for r in rows]):
+            session.execute(statement)
+
+    return Projection(name="test-notes", apply_statements=apply_statements,
+                      load_snapshot=load_snapshot,
                       reset=lambda session: session.execute(notes.delete()))
 
 
@@ -188,16 +197,19 @@ def test_the_projector_applies_each_event_once_and_catches_up(engine, outbox, ta
         assert PositionStore(tables[3]).all_caught_up(connection, ["test-notes"])
 
 
-def test_a_crash_before_commit_replays_the_batch_without_doubling_it(engine, outbox, tables,
-                                                                     make_projector):
+def test_a_batch_that_fails_midway_leaves_nothing_and_is_applied_once_on_retry(
+        engine, outbox, tables, make_projector):
+    """The batch's statements and the position are one statement: a failure after the
+    notes were written takes them back with it, and the position does not move."""
     notes = tables[2]
-    crash = [True]
-    projector = make_projector(counting_projection(notes, fail_after=crash))
+    fail = [True]
+    projector = make_projector(counting_projection(notes, fail=fail))
     projector.step()
     publish(engine, outbox, "a", "b")
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(IntegrityError):
         projector.step()
+    assert applied(engine, notes) == {}
     projector.step()                                  # the restarted loop reads again
 
     assert applied(engine, notes) == {"a": 1, "b": 1}
@@ -229,6 +241,22 @@ def test_pruning_keeps_what_a_consumer_has_not_passed_and_raises_the_horizon(eng
     assert pruned == 2
     assert horizon == events[1].position
     assert [e.data["name"] for e in read(engine, outbox)] == ["c"]
+
+
+def test_a_poll_acknowledges_and_reads_in_one_statement(engine, outbox):
+    publish(engine, outbox, "a", "b", "c")
+    first = read(engine, outbox)[0].position
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        horizon, events = outbox.poll(connection, "consumer", first, limit=1)
+        acknowledged = connection.execute(select(outbox.tables.consumers.c.seq).where(
+            outbox.tables.consumers.c.name == "consumer")).scalar_one()
+        outbox.prune(connection, Retention(keep=timedelta(0)))
+        last = read(engine, outbox)[-1].position
+        pruned_horizon, nothing = outbox.poll(connection, "consumer", last, limit=10)
+
+    assert [e.data["name"] for e in events] == ["b"]
+    assert (horizon, acknowledged) == (START, first.seq)
+    assert (pruned_horizon, nothing) == (first, [])
 
 
 def test_a_writer_waits_until_a_live_consumer_has_applied_its_event(engine, outbox):
