@@ -524,8 +524,11 @@ def main(argv=None) -> int:
 
     compare = None
     if compare_sync:
+        # INTERNAL_WORKER=shared: the owners' extra internal worker is a gthread feature,
+        # and without it each service gets the same number of sync processes.
         sync_settings = {"WEB_CONCURRENCY": workers, "GUNICORN_THREADS": "1",
                          "GUNICORN_CMD_ARGS": "--worker-class sync --threads 1",
+                         "INTERNAL_WORKER": "shared",
                          "LOG_LEVEL": "WARNING"}
         sync_stack = Stack(
             {**stack.env, **sync_settings}, REPORTS / f"stack-{stamp}-sync.log", "sync")

@@ -3,14 +3,17 @@
     clients of the pooler (per PgBouncer pod, sized so that one pod can take them all
     when the other is gone):
         sum over auth, profiles, articles of
-            (HPA maxReplicas + maxSurge) x WEB_CONCURRENCY x (DB_POOL_SIZE + overflow)
+            (HPA maxReplicas + maxSurge) x workers x (DB_POOL_SIZE + overflow)
+        (workers: WEB_CONCURRENCY, plus the dedicated internal worker of the event
+        owners, whose gunicorn.conf.py sets INTERNAL_WORKER=dedicated)
         <= max_client_conn x (pooler instances - 1)
     server connections of the poolers:
         pooler instances x (max_db_connections + 1 for auth_query)
     direct connections to the primary (-rw Service, no pooler):
         projectors:  (replicas + maxSurge) x (pool_size + overflow)   [projector.py]
         migrations:  one per pod starting at once, every pod of every Deployment
-        event feeds: owners' (HPA max + surge) x WEB_CONCURRENCY x feed pool
+        event feeds: owners' (HPA max + surge) x feed pool x (1 with a dedicated
+                     internal worker, else WEB_CONCURRENCY)
     poolers' server connections + direct + superuser_reserved_connections (3)
         + headroom for the operator, backups and a psql (10) <= max_connections
 
@@ -41,6 +44,12 @@ def projector_pool_size(service):
     return importlib.import_module(f"conduit_{service}.projector").POOL_SIZE
 
 
+def has_internal_worker(service):
+    """gunicorn starts one worker more, which alone serves the internal port."""
+    conf = (ROOT / f"services/{service}/gunicorn.conf.py").read_text()
+    return '"INTERNAL_WORKER", "dedicated"' in conf
+
+
 def feed_pool_size():
     source = (ROOT / "libs/common/conduit_common/events/feed.py").read_text()
     found = re.findall(r"FEED_POOL_SIZE = (\d+)", source)
@@ -68,7 +77,8 @@ def budget(rendered):
     poolers = pooler["spec"]["instances"]
     feed = feed_pool_size()
     assert feed is not None, "the feed's direct pool size (FEED_POOL_SIZE) is not declared"
-    clients = sum(most_pods(a) * workers * engine_connections(pool) for a in APIS)
+    clients = sum(most_pods(a) * (workers + has_internal_worker(a)) * engine_connections(pool)
+                  for a in APIS)
     server = poolers * (int(params["max_db_connections"]) + 1)
     direct = {
         "projectors": sum(most_pods(p) * engine_connections(projector_pool_size(s))
@@ -76,7 +86,8 @@ def budget(rendered):
         # Every pod with a `migrate` init container (not the docs page's).
         "migrations": sum(most_pods(n) for n, d in by["Deployment"].items()
                           if d["spec"]["template"]["spec"].get("initContainers")),
-        "feeds": sum(most_pods(o) * workers * engine_connections(feed) for o in FEED_OWNERS),
+        "feeds": sum(most_pods(o) * (1 if has_internal_worker(o) else workers)
+                     * engine_connections(feed) for o in FEED_OWNERS),
     }
     return {
         "clients": clients,

@@ -6,9 +6,12 @@ response), which matters behind nginx and for calls between services.
 Apps are built per worker (no preload_app): engines, pools and HTTP sessions must
 not be shared across a fork.
 """
+import glob
 import os
 import shutil
 import tempfile
+
+from conduit_common.gunicorn_worker import dedicated_internal_worker, role_lock_path
 
 _host = os.environ.get("HOST", "0.0.0.0")
 # The public port (gateway traffic) and, when INTERNAL_PORT is set, the internal one
@@ -23,8 +26,13 @@ if os.environ.get("INTERNAL_PORT"):
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="conduit-metrics-")
 
+# WEB_CONCURRENCY workers serve the public port. With INTERNAL_WORKER=dedicated (the
+# services that publish events) one more serves the internal port alone, so that the
+# projectors' feeds never wait behind public requests (gunicorn_worker.py).
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# gthread, plus a thread pool of its own for the internal port (gunicorn_worker.py).
+if os.environ.get("INTERNAL_PORT") and dedicated_internal_worker():
+    workers += 1
+# gthread; the internal port gets a thread pool (or a worker) of its own.
 worker_class = "conduit_common.gunicorn_worker.SplitPoolThreadWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 keepalive = 75            # longer than nginx's upstream keepalive_timeout (60 s)
@@ -53,3 +61,5 @@ def worker_exit(server, worker):
 
 def on_exit(server):
     shutil.rmtree(os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""), ignore_errors=True)
+    for path in glob.glob(role_lock_path(server.cfg.worker_tmp_dir, os.getpid(), "*")):
+        os.remove(path)

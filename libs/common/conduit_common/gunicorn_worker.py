@@ -1,17 +1,34 @@
-"""The gunicorn worker every service runs: gthread, with the internal port's
-connections served by threads of their own.
+"""The gunicorn worker every service runs: gthread, with the internal port served by a
+worker process of its own.
 
 Why: a public write waits after its commit (bounded, read-your-writes) until the
 consumers' projectors have applied its event, and those projectors read the event
-through this same service's internal port (/internal/events). With one thread pool,
-a burst of such writes could take every thread, so the projector's request sat in the
-pool's queue until the writers gave up waiting: measured under the bench's write mix,
-follow events reached articles about 250 ms late at the median, exactly the writers'
-bound. With a pool per port, public traffic can never starve the internal API
-(event feeds, snapshots, /metrics), nor can long-polls take public threads.
+through this same service's internal port (/internal/events). Two things used to delay
+that read:
+- the thread pool: with one pool, a burst of waiting writes took every thread and the
+  projector's request sat in the queue until the writers gave up (follow events reached
+  articles about 250 ms late at the median under the bench's write mix);
+- the GIL: with a pool per port but one process, every step of a feed request (the
+  worker's event loop, the handler, the response) still waited for the GIL behind the
+  public threads. Under the bench's write mix, with the internal port in a process of
+  its own, the owner's part (request, handler, response) of the slowest 2 % of events
+  fell from 59 and 85 ms to 33 and 40 ms (auth's and profiles' feeds, one run each,
+  bench/analysis.md).
+
+So in the services that publish events (auth and profiles set INTERNAL_WORKER=dedicated
+in their gunicorn.conf.py), exactly one worker serves the internal port (event feeds,
+snapshots, /metrics) with INTERNAL_THREADS threads, and the others serve only the
+public port. Which one is decided by an
+exclusive lock on a file per master: the first worker to take it serves the internal
+port and holds it for its life; when it dies the kernel releases the lock and the
+worker gunicorn starts in its place takes it. gunicorn_defaults adds that worker to
+WEB_CONCURRENCY, so the public port keeps its workers. Otherwise (articles, whose
+internal port only serves /metrics, INTERNAL_WORKER=shared, or a single worker) every
+worker serves both ports, each with its own thread pool.
 
 The worker class is named in gunicorn_defaults (`worker_class`).
 """
+import fcntl
 import os
 from concurrent import futures
 
@@ -29,22 +46,63 @@ def listener_port(address) -> int | None:
     return None
 
 
+def dedicated_internal_worker() -> bool:
+    """INTERNAL_WORKER=dedicated (the owners' gunicorn.conf.py) or shared (the default)."""
+    mode = os.environ.get("INTERNAL_WORKER", "shared")
+    if mode not in ("dedicated", "shared"):
+        raise ValueError(f"INTERNAL_WORKER must be dedicated or shared, not {mode!r}")
+    return mode == "dedicated"
+
+
+def role_lock_path(tmp_dir: str, master_pid: int, internal_port: int | str) -> str:
+    """One lock per gunicorn master (and port: several services may share a tmp dir)."""
+    return os.path.join(tmp_dir, f"conduit-internal-worker-{master_pid}-{internal_port}.lock")
+
+
+def claim_internal_role(path: str) -> int | None:
+    """The open, exclusively locked file (keep it open: closing it releases the role),
+    or None when another worker of this master holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
 class SplitPoolThreadWorker(ThreadWorker):
-    """gthread with a second thread pool for connections accepted on INTERNAL_PORT."""
+    """gthread whose internal port is served by one dedicated worker (see the module)."""
+
+    role = "both"
+    internal_pool = None
+    _role_lock = None
 
     def init_process(self):
         internal = os.environ.get("INTERNAL_PORT", "")
         self.internal_port = int(internal) if internal else None
-        threads = int(os.environ.get("INTERNAL_THREADS", DEFAULT_INTERNAL_THREADS))
-        self.internal_pool = futures.ThreadPoolExecutor(max_workers=threads,
-                                                        thread_name_prefix="internal")
+        if self.internal_port is not None and dedicated_internal_worker() and \
+                self.cfg.workers > 1:
+            self._role_lock = claim_internal_role(
+                role_lock_path(self.cfg.worker_tmp_dir, self.ppid, self.internal_port))
+            self.role = "internal" if self._role_lock is not None else "public"
+            self.sockets = [s for s in self.sockets
+                            if self._serves(listener_port(s.getsockname()))]
+            self.log.info("worker %s serves the %s port", self.pid, self.role)
+        if self.role != "public":
+            threads = int(os.environ.get("INTERNAL_THREADS", DEFAULT_INTERNAL_THREADS))
+            self.internal_pool = futures.ThreadPoolExecutor(max_workers=threads,
+                                                            thread_name_prefix="internal")
         super().init_process()
+
+    def _serves(self, port: int | None) -> bool:
+        return (port == self.internal_port) == (self.role == "internal")
 
     def enqueue_req(self, conn):
         # gunicorn calls this from the worker's event loop thread only (new connections
         # and kept-alive ones with a new request), so swapping the pool it submits to
         # for the length of the call is safe, and it keeps gthread's own bookkeeping.
-        if self.internal_port is None or listener_port(conn.server) != self.internal_port:
+        if self.internal_pool is None or listener_port(conn.server) != self.internal_port:
             super().enqueue_req(conn)
             return
         public, self.tpool = self.tpool, self.internal_pool
@@ -57,8 +115,12 @@ class SplitPoolThreadWorker(ThreadWorker):
         try:
             super().run()
         finally:
-            self.internal_pool.shutdown(wait=False)
+            self._shutdown_internal_pool()
 
     def handle_quit(self, sig, frame):
-        self.internal_pool.shutdown(wait=False)
+        self._shutdown_internal_pool()
         super().handle_quit(sig, frame)
+
+    def _shutdown_internal_pool(self):
+        if self.internal_pool is not None:
+            self.internal_pool.shutdown(wait=False)

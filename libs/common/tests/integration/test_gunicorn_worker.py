@@ -1,6 +1,8 @@
 """The split-pool gthread worker under real gunicorn: busy public threads never keep an
-internal request (a projector's event feed) waiting."""
+internal request (a projector's event feed) waiting, and with INTERNAL_WORKER=dedicated
+one worker process serves the internal port alone."""
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -13,13 +15,14 @@ import requests
 from conduit_common.testing.postgres import free_port
 
 APP = textwrap.dedent("""
+    import os
     import time
 
     def app(environ, start_response):
         if environ["PATH_INFO"] == "/slow":
             time.sleep(3)
         start_response("200 OK", [("Content-Type", "text/plain")])
-        return [b"ok"]
+        return [str(os.getpid()).encode()]
 """)
 
 
@@ -37,14 +40,17 @@ def wait_until_up(port: int, deadline: float) -> None:
 def serve(tmp_path):
     started = []
 
-    def start(worker_class: str) -> tuple[int, int]:
+    def start(worker_class: str, workers: int = 1,
+              internal_worker: str = "shared") -> tuple[int, int]:
         (tmp_path / "busy_app.py").write_text(APP)
         public, internal = free_port(), free_port()
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--worker-class", worker_class,
-             "--workers", "1", "--threads", "1", "--bind", f"127.0.0.1:{public}",
-             "--bind", f"127.0.0.1:{internal}", "--chdir", str(tmp_path), "busy_app:app"],
-            env={**os.environ, "INTERNAL_PORT": str(internal)},
+             "--workers", str(workers), "--threads", "1", "--bind", f"127.0.0.1:{public}",
+             "--bind", f"127.0.0.1:{internal}", "--chdir", str(tmp_path),
+             "--worker-tmp-dir", str(tmp_path), "busy_app:app"],
+            env={**os.environ, "INTERNAL_PORT": str(internal),
+                 "INTERNAL_WORKER": internal_worker},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         started.append(process)
         deadline = time.monotonic() + 20
@@ -84,3 +90,44 @@ def test_with_one_shared_pool_it_would_wait_behind_them(serve):
     public, internal = serve("gthread")
 
     assert internal_answer_seconds_while_public_is_busy(public, internal) > 2.0
+
+
+def pids_answering(port: int, requests_count: int = 20) -> set[int]:
+    session = requests.Session()   # kept alive, like the projectors' and nginx's clients
+    fresh = [int(requests.get(f"http://127.0.0.1:{port}/", timeout=5).text)
+             for _ in range(requests_count)]
+    kept = [int(session.get(f"http://127.0.0.1:{port}/", timeout=5).text)
+            for _ in range(requests_count)]
+    return set(fresh + kept)
+
+
+def test_a_dedicated_worker_serves_the_internal_port_and_only_it(serve):
+    public, internal = serve("conduit_common.gunicorn_worker.SplitPoolThreadWorker",
+                             workers=3, internal_worker="dedicated")
+
+    internal_pids = pids_answering(internal)
+    public_pids = pids_answering(public, 60)
+
+    assert len(internal_pids) == 1
+    assert len(public_pids) == 2 and not public_pids & internal_pids
+    assert internal_answer_seconds_while_public_is_busy(public, internal) < 1.0
+
+
+def test_the_worker_started_in_place_of_a_dead_internal_one_takes_the_port(serve):
+    public, internal = serve("conduit_common.gunicorn_worker.SplitPoolThreadWorker",
+                             workers=2, internal_worker="dedicated")
+    [dead] = pids_answering(internal)
+    [public_pid] = pids_answering(public)
+
+    os.kill(dead, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            [successor] = pids_answering(internal, 3)
+            break
+        except requests.RequestException:
+            assert time.monotonic() < deadline, "no worker took the internal port"
+            time.sleep(0.2)
+
+    assert successor not in (dead, public_pid)
+    assert pids_answering(public) == {public_pid}
