@@ -6,8 +6,9 @@ from conduit_common.keys import SigningKey
 from conduit_common.service_auth import ServiceTokenSigner
 
 
-def get(url, headers=None):
-    return requests.get(url, params={"consumer": "e2e-probe"}, timeout=5, headers=headers)
+def get(url, headers=None, consumer="articles"):
+    """A feed read as `consumer` (it acknowledges 0, which never moves a position back)."""
+    return requests.get(url, params={"consumer": consumer}, timeout=5, headers=headers)
 
 
 def service_headers(local_stack, caller: str, audience: str) -> dict:
@@ -23,6 +24,9 @@ def test_the_internal_api_is_404_on_the_public_port_and_through_the_gateway(loca
         headers = service_headers(local_stack, "articles", service)
         assert get(f"{config.service_url(service)}/internal/events", headers).status_code == 404
         assert get(f"{config.internal_url(service)}/internal/events", headers).status_code == 200
+        # A caller reads only as itself.
+        assert get(f"{config.internal_url(service)}/internal/events", headers,
+                   consumer="profiles").status_code == 403
     assert api.request("GET", "/internal/events").status_code == 404
 
 

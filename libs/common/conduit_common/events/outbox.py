@@ -187,13 +187,14 @@ class Outbox:
             "WHERE seq > :seq ORDER BY seq LIMIT :limit")
         self._head = text(f"SELECT max(seq) FROM {qualified}")
         # A consumer's poll in one round trip: acknowledge its position (a data-modifying
-        # CTE runs whether or not the query reads it), the pruning horizon, the events.
+        # CTE runs whether or not the query reads it; never backwards, see acknowledge),
+        # the pruning horizon, the events.
         # The LEFT JOIN keeps one row (horizon, NULLs) when there are no events.
         self._poll = text(
             "WITH acknowledged AS ("
             f"  INSERT INTO {self.schema}.outbox_consumers (name, seq) VALUES (:consumer, :seq)"
-            "   ON CONFLICT (name) DO UPDATE"
-            "   SET seq = excluded.seq, acknowledged_at = now()) "
+            "   ON CONFLICT (name) DO UPDATE SET acknowledged_at = now(),"
+            f"  seq = greatest({self.schema}.outbox_consumers.seq, excluded.seq)) "
             f"SELECT coalesce((SELECT seq FROM {self.schema}.outbox_horizon"
             "                  WHERE name = 'pruned'), 0) AS horizon, e.* "
             "FROM (SELECT 1) AS one LEFT JOIN LATERAL ("
@@ -254,11 +255,18 @@ class Outbox:
         return Position(seq or 0)
 
     def acknowledge(self, connection, consumer: str, position: Position) -> None:
+        """Record that `consumer` has applied up to `position`. An acknowledgement never
+        moves back: a read from an old position (a probe, a projector instance that
+        lost its lead and has one read still out) must not make writers wait for events
+        that were applied long ago. (A consumer that really goes back,
+        restored from an old backup, is handed 410 once its events are pruned and
+        rebuilds from a snapshot.)"""
         table = self.tables.consumers
         statement = pg_insert(table).values(name=consumer, seq=position.seq)
         connection.execute(statement.on_conflict_do_update(
             index_elements=[table.c.name],
-            set_={"seq": statement.excluded.seq, "acknowledged_at": func.now()}))
+            set_={"seq": func.greatest(table.c.seq, statement.excluded.seq),
+                  "acknowledged_at": func.now()}))
 
     # Read-your-writes
 

@@ -297,19 +297,53 @@ def test_only_one_projector_leads_a_source_at_a_time(engine, outbox, tables, mak
         second._resign(two)
 
 
-def test_a_long_poll_wakes_when_an_event_commits(engine, outbox):
-    from conduit_common.events.feed import EventFeedResource
-    timer = threading.Timer(0.3, lambda: publish(engine, outbox, "later"))
+def test_waiting_reads_wake_together_when_an_event_commits(engine, outbox):
+    """One listener per process wakes every waiting read; they hold no connection while
+    they wait (three reads wait here on an engine whose pool has room for one)."""
+    from conduit_common.events.feed import RECHECK_SECONDS, EventFeedResource
+    small = create_db_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+    feed = EventFeedResource(outbox, small)
+    results = []
+
+    def wait_for_one():
+        generation = feed._listener.generation()
+        started = time.monotonic()
+        events = feed._wait_for_events(generation, START, 10, wait=5.0)
+        results.append(([e.data["name"] for e in events], time.monotonic() - started))
+
+    readers = [threading.Thread(target=wait_for_one) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    time.sleep(0.3)
+    publish(engine, outbox, "later")
+    for reader in readers:
+        reader.join(timeout=10)
+    small.dispose()
+
+    assert [names for names, _ in results] == [["later"]] * 3
+    # Woken by the NOTIFY, not by the periodic re-read.
+    assert all(0.25 < elapsed < RECHECK_SECONDS for _, elapsed in results), results
+
+
+def test_the_listener_ends_when_no_read_waits_and_starts_again_with_the_next(engine, outbox):
+    from conduit_common.events.feed import OutboxListener
+    listener = OutboxListener(engine, outbox.channel, idle_seconds=0.2)
+    first = listener.wait_after(listener.generation(), timeout=5)   # it is listening
+
+    deadline = time.monotonic() + 10
+    while listener._running and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stopped = not listener._running
+    listening = listener.wait_after(listener.generation(), timeout=5)   # LISTENing again
+    timer = threading.Timer(0.2, lambda: publish(engine, outbox, "after a pause"))
     timer.start()
-    feed = EventFeedResource(outbox, engine)
     started = time.monotonic()
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        events = feed._wait_for_events(connection, START, 10, wait=5.0)
+    woken = listener.wait_after(listening, timeout=5)
     elapsed = time.monotonic() - started
     timer.join()
 
-    assert [e.data["name"] for e in events] == ["later"]
-    assert 0.25 < elapsed < 1.5, elapsed
+    assert first >= 1 and stopped
+    assert woken > listening and elapsed < 2, elapsed
 
 
 def test_a_restarted_projector_follows_only_after_applying_what_it_missed(

@@ -67,7 +67,7 @@ def test_logout_publishes_the_new_token_version(client, jake, internal):
     client.simulate_post("/api/user/logout", headers={"Authorization": f"Token {jake['token']}"})
 
     events = client.simulate_get("/internal/events", headers=internal,
-                                 params={"consumer": "t", "wait": 2}).json["events"]
+                                 params={"consumer": "profiles", "wait": 2}).json["events"]
 
     assert events[-1]["type"] == "UserChanged"
     assert events[-1]["data"]["token_version"] == 1

@@ -1,4 +1,7 @@
 """The user events auth publishes: its outbox feed and the snapshot consumers start from."""
+from sqlalchemy import select
+
+from conduit_auth.models import OUTBOX
 from conduit_common.events.model import Position
 from conduit_common.testing.counting import counting_statements
 from conduit_common.testing.keys import internal_headers
@@ -7,7 +10,7 @@ from conduit_common.testing.keys import internal_headers
 INTERNAL = internal_headers("profiles", "auth")
 
 
-def feed(client, after="0", consumer="tests", wait=2, **params):
+def feed(client, after="0", consumer="profiles", wait=2, **params):
     """The feed after a position. It long-polls (up to `wait` s) like the projectors do."""
     query = {"consumer": consumer, "after": after, "wait": wait, **params}
     result = client.simulate_get("/internal/events", params=query, headers=INTERNAL)
@@ -60,21 +63,47 @@ def test_the_feed_reads_after_a_position_in_batches(client, register):
     assert feed(client, after=rest["position"], wait=0)["events"] == []
 
 
+def acknowledged(engine) -> dict:
+    """The position auth's outbox holds for each consumer."""
+    table = OUTBOX.consumers
+    with engine.connect() as connection:
+        return dict(connection.execute(select(table.c.name, table.c.seq)).all())
+
+
 def test_asking_from_a_position_acknowledges_it(client, register, engine):
     register("jake")
-    position = feed(client, consumer="articles")["position"]
+    position = feed(client)["position"]
 
-    feed(client, consumer="articles", after=position)
+    feed(client, after=position)
 
-    with engine.connect() as connection:
-        row = connection.exec_driver_sql(
-            "SELECT seq FROM auth.outbox_consumers WHERE name = 'articles'").one()
-    assert Position(row.seq) == Position.parse(position)
+    assert Position(acknowledged(engine)["profiles"]) == Position.parse(position)
+
+
+def test_an_acknowledgement_never_moves_back(client, engine, register):
+    """A read from an old position (a probe, a projector that lost its lead) must not
+    make writers wait again for events their consumer applied long ago."""
+    for name in ("a", "b"):
+        register(name)
+    head = feed(client)["position"]
+    feed(client, after=head, wait=0)
+
+    feed(client, after="0", wait=0)
+
+    assert acknowledged(engine)["profiles"] == int(head)
+
+
+def test_a_caller_may_only_read_as_itself(client):
+    as_articles = client.simulate_get("/internal/events", headers=INTERNAL,
+                                      params={"consumer": "articles"})
+
+    assert as_articles.status_code == 403
+    assert as_articles.json["errors"]["body"]
 
 
 def test_a_bad_feed_query_is_a_422(client):
-    for params in ({"consumer": "Bad Name"}, {"consumer": "x", "after": "7.1"},
-                   {"consumer": "x", "limit": "0"}, {"consumer": "x", "wait": "60"}):
+    for params in ({"consumer": "Bad Name"}, {"consumer": "profiles", "after": "7.1"},
+                   {"consumer": "profiles", "limit": "0"},
+                   {"consumer": "profiles", "wait": "60"}):
         result = client.simulate_get("/internal/events", params=params, headers=INTERNAL)
         assert result.status_code == 422, params
 
