@@ -101,8 +101,10 @@ def section(run: dict) -> str:
     out.append(f"- Data seeded through the API: {d['users']} users x {d['articles_per_user']} "
                f"articles (2-3 tags each from a pool of {d['tags']}), {d['follows']} follows, "
                f"{d['favorites']} favorites, {d['comments']} comments; seeding took "
-               f"{d['seconds']:.0f} s. Signed-in endpoints use a user who follows 5 authors "
-               "(feed: 50 articles); list pages are the default 20 items.")
+               f"{d['seconds']:.0f} s, then VACUUM ANALYZE of every table (as autovacuum "
+               "leaves them), so that every endpoint is planned from the same statistics. "
+               "Signed-in endpoints use a user who follows 5 authors (feed: 50 articles); "
+               "list pages are the default 20 items.")
     tg = run.get("targets")
     if tg:
         out.append(f"- Targets (issue 14): req/s per endpoint as in the table; p99 <= "

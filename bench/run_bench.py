@@ -502,6 +502,10 @@ def main(argv=None) -> int:
         t0 = time.monotonic()
         data = seed.seed(stack.api_url)
         seeded_s = time.monotonic() - t0
+        if not opts.url:
+            print("analyzing the seeded tables (as autovacuum would)", flush=True)
+            bulk_load.analyze_everything(
+                bulk_load.urls_from_run_dir(state_dir, int(stack.env["PGPORT"])))
         sampler.stop()
         run["rss_seeding"] = dict(sampler.peak)
         sampler = procs.RssSampler()
