@@ -31,11 +31,6 @@ def follow_statements(events: list[Event]) -> list:
     return statements
 
 
-def apply_follow_events(session, events: list[Event]) -> None:
-    for statement in follow_statements(events):
-        session.execute(statement)
-
-
 def _insert_follows(pairs) -> list:
     if not pairs:
         return []

@@ -20,7 +20,7 @@ from conduit_common.testing.keys import USER_TOKEN_KEYS, issuing_codec
 from conduit_articles.app import create_app
 from conduit_articles.config import ArticlesSettings
 from conduit_articles.models import USERS
-from conduit_articles.projections import FOLLOW_ADDED, FOLLOW_REMOVED, apply_follow_events
+from conduit_articles.projections import FOLLOW_ADDED, FOLLOW_REMOVED, follow_statements
 from conduit_articles.repository import ArticleRef, ArticleRepository
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
@@ -145,7 +145,8 @@ class ReadModels:
         kind = FOLLOW_ADDED if present else FOLLOW_REMOVED
         event = Event(START, kind, {"follower_id": follower_id, "followee_id": followee_id})
         with self._sessions.session() as session:
-            apply_follow_events(session, [event])
+            for statement in follow_statements([event]):
+                session.execute(statement)
 
 
 @pytest.fixture

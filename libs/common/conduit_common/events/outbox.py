@@ -187,7 +187,7 @@ class Outbox:
             "WHERE seq > :seq ORDER BY seq LIMIT :limit")
         self._head = text(f"SELECT max(seq) FROM {qualified}")
         # A consumer's poll in one round trip: acknowledge its position (a data-modifying
-        # CTE runs whether or not the query reads it; never backwards, see acknowledge),
+        # CTE runs whether or not the query reads it; never backwards, see poll),
         # the pruning horizon, the events.
         # The LEFT JOIN keeps one row (horizon, NULLs) when there are no events.
         self._poll = text(
@@ -237,8 +237,15 @@ class Outbox:
     def poll(self, connection, consumer: str, after: Position,
              limit: int) -> tuple[Position, list[Event]]:
         """What the feed does per request, as one statement: `consumer` acknowledges
-        `after`; returns the pruning horizon and up to `limit` events after `after`.
-        Run it in autocommit (the acknowledgement commits with it)."""
+        `after` (it has applied up to there); returns the pruning horizon and up to
+        `limit` events after `after`. Run it in autocommit (the acknowledgement commits
+        with it).
+
+        An acknowledgement never moves back: a read from an old position (a probe, a
+        projector instance that lost its lead and has one read still out) must not make
+        writers wait for events that were applied long ago. (A consumer that really goes
+        back, restored from an old backup, is handed 410 once its events are pruned and
+        rebuilds from a snapshot.)"""
         rows = connection.execute(self._poll, {"consumer": consumer, "seq": after.seq,
                                                "limit": limit}).all()
         return Position(rows[0].horizon), [_event(row) for row in rows if row.seq is not None]
@@ -253,20 +260,6 @@ class Outbox:
             sqlalchemy.select(self.tables.horizon.c.seq)
             .where(self.tables.horizon.c.name == "pruned")).scalar_one_or_none()
         return Position(seq or 0)
-
-    def acknowledge(self, connection, consumer: str, position: Position) -> None:
-        """Record that `consumer` has applied up to `position`. An acknowledgement never
-        moves back: a read from an old position (a probe, a projector instance that
-        lost its lead and has one read still out) must not make writers wait for events
-        that were applied long ago. (A consumer that really goes back,
-        restored from an old backup, is handed 410 once its events are pruned and
-        rebuilds from a snapshot.)"""
-        table = self.tables.consumers
-        statement = pg_insert(table).values(name=consumer, seq=position.seq)
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=[table.c.name],
-            set_={"seq": func.greatest(table.c.seq, statement.excluded.seq),
-                  "acknowledged_at": func.now()}))
 
     # Read-your-writes
 

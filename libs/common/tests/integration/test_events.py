@@ -233,7 +233,7 @@ def test_pruning_keeps_what_a_consumer_has_not_passed_and_raises_the_horizon(eng
     publish(engine, outbox, "a", "b", "c")
     events = read(engine, outbox)
     with engine.connect() as connection:
-        outbox.acknowledge(connection, "consumer", events[1].position)
+        outbox.poll(connection, "consumer", events[1].position, limit=1)
         pruned = outbox.prune(connection, Retention(keep=timedelta(0)))
         horizon = outbox.horizon(connection)
         connection.commit()
@@ -264,12 +264,12 @@ def test_a_writer_waits_until_a_live_consumer_has_applied_its_event(engine, outb
         event_id = outbox.record(session, "Noted", {"name": "a"})
     position = read(engine, outbox)[-1].position
     with engine.connect() as connection:
-        outbox.acknowledge(connection, "consumer", START)
+        outbox.poll(connection, "consumer", START, limit=1)
         connection.commit()
 
     def consume_later():
         with engine.connect() as connection:
-            outbox.acknowledge(connection, "consumer", position)
+            outbox.poll(connection, "consumer", position, limit=1)
             connection.commit()
 
     timer = threading.Timer(0.05, consume_later)
