@@ -21,11 +21,13 @@ import subprocess
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 SERVICES = ("auth", "profiles", "articles")
 
@@ -389,9 +391,33 @@ def bootstrap(admin_url: str, name: str = "conduit", passwords: dict | None = No
     if url.password:
         env["PGPASSWORD"] = url.password
     env.update({password_variable(key): passwords[key] for key in password_keys()})
-    subprocess.run([str(repo_root() / "db" / "bootstrap.sh")], env=env, check=True,
-                   capture_output=True, text=True)
+    with _one_bootstrap_at_a_time(admin_url):
+        subprocess.run([str(repo_root() / "db" / "bootstrap.sh")], env=env, check=True,
+                       capture_output=True, text=True)
     return ConduitDatabase(admin_url=admin_url, name=name, passwords=passwords)
+
+
+# Roles are cluster-wide: two bootstraps on one server at once (tests/ci runs several
+# services' CI jobs against one throwaway cluster) can both find a role missing and
+# both create it, and one fails. Test sessions therefore take turns, by an advisory lock
+# in the admin database; a deployment bootstraps once, so db/bootstrap.sh needs none.
+BOOTSTRAP_LOCK_KEY = 0x636F6E64   # "cond"
+
+
+@contextmanager
+def _one_bootstrap_at_a_time(admin_url: str):
+    engine = sqlalchemy.create_engine(admin_url, poolclass=NullPool)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"),
+                               {"key": BOOTSTRAP_LOCK_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"),
+                                   {"key": BOOTSTRAP_LOCK_KEY})
+    finally:
+        engine.dispose()
 
 
 def create_test_database(admin_url: str) -> ConduitDatabase:

@@ -261,3 +261,26 @@ def test_on_an_autocommit_engine_writes_are_still_transactions(conduit_database,
     assert notes(auth_engine) == ["kept"]
     assert in_transaction is True
     assert idle is False
+
+
+def test_bootstraps_on_one_server_at_once_all_succeed(postgres_admin_url):
+    """tests/ci runs several services' CI jobs against one cluster, and each job's
+    session bootstraps its own database; the roles they share are cluster-wide."""
+    from concurrent.futures import ThreadPoolExecutor
+    from conduit_common.testing import postgres
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: _created_or_error(postgres, postgres_admin_url),
+                                range(4)))
+    for result in results:
+        if not isinstance(result, Exception):
+            postgres.drop_database(result)
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+
+
+def _created_or_error(postgres, admin_url):
+    try:
+        return postgres.create_test_database(admin_url)
+    except Exception as ex:  # noqa: BLE001 - collected and asserted on
+        return ex
