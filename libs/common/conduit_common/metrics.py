@@ -48,20 +48,31 @@ class MetricsMiddleware:
 
     def __init__(self, service: str):
         self._service = service
+        self._in_flight = IN_FLIGHT.labels(service)
+        # The labelled series of each (route, method, status), looked up once: labels()
+        # takes a lock and builds its key on every call. Bounded by the route templates.
+        self._series: dict[tuple[str, str, int], tuple] = {}
 
     def process_request(self, req, resp):
         if req.path not in _UNCOUNTED:
             req.context.metrics_started = time.perf_counter()
-            IN_FLIGHT.labels(self._service).inc()
+            self._in_flight.inc()
 
     def process_response(self, req, resp, resource, req_succeeded):
         started = getattr(req.context, "metrics_started", None)
         if started is None:
             return
-        IN_FLIGHT.labels(self._service).dec()
-        route = req.uri_template or "unmatched"
-        REQUESTS.labels(self._service, route, req.method, str(resp.status_code)).inc()
-        LATENCY.labels(self._service, route, req.method).observe(time.perf_counter() - started)
+        self._in_flight.dec()
+        key = (req.uri_template or "unmatched", req.method, resp.status_code)
+        series = self._series.get(key)
+        if series is None:
+            route, method, status = key
+            series = self._series[key] = (
+                REQUESTS.labels(self._service, route, method, str(status)),
+                LATENCY.labels(self._service, route, method))
+        requests, latency = series
+        requests.inc()
+        latency.observe(time.perf_counter() - started)
 
 
 def instrument_pool(engine: sqlalchemy.Engine, service: str) -> None:

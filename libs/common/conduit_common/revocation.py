@@ -3,6 +3,10 @@
 Each service asks its own copy of the users: auth its `users` table, profiles and
 articles their read model of auth's users (fed by UserChanged events, which carry
 `token_version`). Tokens issued before the version was raised are refused (401).
+
+How a service looks the version up is its own (`VersionLookup`): the read models use
+`version_column`, one small query; auth loads the whole user (auth/app.py), so that
+the handler that needs the user next finds it in the session without a second query.
 """
 import time
 from collections.abc import Callable
@@ -13,6 +17,9 @@ from conduit_common.tokens import Identity
 
 # More distinct users than this in one TTL window, and the cache starts over.
 MAX_CACHED_USERS = 50_000
+
+# (session, user id) -> that user's token version, or None for a user not (yet) known.
+VersionLookup = Callable[[object, int], int | None]
 # How long profiles and articles trust a version they looked up (see TokenVersions).
 READ_MODEL_TTL_SECONDS = 1.0
 
@@ -25,9 +32,9 @@ class TokenVersions:
     user per window instead of one per request (profiles, articles: 1 s).
     """
 
-    def __init__(self, table: Table, ttl: float = 0.0,
+    def __init__(self, lookup: VersionLookup, ttl: float = 0.0,
                  clock: Callable[[], float] = time.monotonic):
-        self._statement = select(table.c.token_version).where(table.c.id == bindparam("id"))
+        self._lookup = lookup
         self._ttl = ttl
         self._clock = clock
         self._cache: dict[int, tuple[int, float]] = {}
@@ -43,9 +50,15 @@ class TokenVersions:
         cached = self._cache.get(user_id)
         if cached is not None and cached[1] > now:
             return cached[0]
-        version = session.execute(self._statement, {"id": user_id}).scalar()
+        version = self._lookup(session, user_id)
         if version is not None and self._ttl > 0:
             if len(self._cache) >= MAX_CACHED_USERS:
                 self._cache.clear()
             self._cache[user_id] = (version, now + self._ttl)
         return version
+
+
+def version_column(table: Table) -> VersionLookup:
+    """The `token_version` column of a users table, one row by id."""
+    statement = select(table.c.token_version).where(table.c.id == bindparam("id"))
+    return lambda session, user_id: session.execute(statement, {"id": user_id}).scalar()

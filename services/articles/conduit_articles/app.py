@@ -7,7 +7,8 @@ import sqlalchemy
 from conduit_common.app import create_service_app
 from conduit_common.db import service_engine
 from conduit_common.events.projector import PositionStore
-from conduit_common.revocation import READ_MODEL_TTL_SECONDS, TokenVersions
+from conduit_common.revocation import (READ_MODEL_TTL_SECONDS, TokenVersions,
+                                         version_column)
 from conduit_common.tokens import TokenCodec
 
 from conduit_articles import rules
@@ -45,8 +46,9 @@ def create_app(settings: ArticlesSettings | None = None, *,
     settings = settings or ArticlesSettings.from_env()
     engine = engine or service_engine(settings, "articles")
     positions = PositionStore(POSITIONS)
+    token_versions = TokenVersions(version_column(USERS), ttl=READ_MODEL_TTL_SECONDS)
     app = create_service_app("articles", settings, engine, codec,
                              ready=lambda c: positions.all_caught_up(c, PROJECTIONS),
-                             token_versions=TokenVersions(USERS, ttl=READ_MODEL_TTL_SECONDS))
+                             token_versions=token_versions)
     add_routes(app, Services(slug_suffix))
     return app

@@ -19,6 +19,19 @@ from conduit_common.tokens import TokenCodec
 SERVICE = "auth"
 
 
+def _token_version(session, user_id: int) -> int | None:
+    """The user's token version, from the whole user: the session keeps the user, and
+    the handler's own lookup by id (GET /user, PUT /user's check) then costs no query.
+
+    A session's identity map holds its objects weakly, so `session.info` keeps a strong
+    reference for as long as the request's session lives."""
+    user = session.get(User, user_id)
+    if user is None:
+        return None
+    session.info["token_user"] = user
+    return user.token_version
+
+
 def create_app(settings: AuthSettings | None = None, *,
                engine: sqlalchemy.Engine | None = None,
                passwords: Passwords | None = None,
@@ -35,7 +48,7 @@ def create_app(settings: AuthSettings | None = None, *,
         SERVICE, settings, engine, codec,
         after_commit=read_your_writes(events.outbox, engine, settings.consistency_wait_seconds),
         # auth owns the version: every check asks the table, so revocation is immediate.
-        token_versions=TokenVersions(User.__table__, ttl=0),
+        token_versions=TokenVersions(_token_version, ttl=0),
         scrape_metrics=outbox_metrics(events.outbox, engine))
     users = UsersResource(service)
     app.add_route("/api/users", users)

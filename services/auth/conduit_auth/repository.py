@@ -25,8 +25,12 @@ class UserRepository:
         self._session = session
 
     def get(self, user_id: int, for_update: bool = False) -> User | None:
-        """The user; `for_update` locks the row, so versions rise one change at a time."""
-        return self._session.get(User, user_id, with_for_update=for_update or None)
+        """The user; `for_update` locks the row, so versions rise one change at a time.
+
+        A locked read refreshes a user the session already holds (the token check loaded
+        it, unlocked): a change then always starts from the row as committed."""
+        return self._session.get(User, user_id, with_for_update=for_update or None,
+                                 populate_existing=for_update or None)
 
     def by_email(self, email: str) -> User | None:
         statement = select(User).where(func.lower(User.email) == func.lower(email))

@@ -7,7 +7,8 @@ from conduit_common.db import service_engine
 from conduit_common.events.feed import EventFeedResource
 from conduit_common.events.outbox import outbox_metrics, read_your_writes
 from conduit_common.events.projector import PositionStore
-from conduit_common.revocation import READ_MODEL_TTL_SECONDS, TokenVersions
+from conduit_common.revocation import (READ_MODEL_TTL_SECONDS, TokenVersions,
+                                         version_column)
 
 from conduit_profiles import events
 from conduit_profiles.config import ProfilesSettings
@@ -28,7 +29,7 @@ def create_app(settings: ProfilesSettings | None = None, *,
         SERVICE, settings, engine,
         after_commit=read_your_writes(events.outbox, engine, settings.consistency_wait_seconds),
         ready=lambda connection: positions.all_caught_up(connection, PROJECTIONS),
-        token_versions=TokenVersions(USERS, ttl=READ_MODEL_TTL_SECONDS),
+        token_versions=TokenVersions(version_column(USERS), ttl=READ_MODEL_TTL_SECONDS),
         scrape_metrics=outbox_metrics(events.outbox, engine))
     profile = ProfileResource()
     app.add_route("/api/profiles/{username}", profile)

@@ -9,6 +9,7 @@ import falcon.testing
 import pytest
 import sqlalchemy
 from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
 
 from conduit_common.app import create_service_app
@@ -136,6 +137,33 @@ def test_reads_run_without_a_transaction_round_trip(client):
     result = client.simulate_get("/read")
     assert result.status_code == 200
     assert result.json == {"in_transaction": False}
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    body: Mapped[str] = mapped_column(primary_key=True)
+
+
+class AddingReader:
+    """A read that adds an object: nothing flushed it while the request ran."""
+    def on_get(self, req, resp):
+        req.context.session.add(Note(body=req.get_param("body")))
+        resp.media = {}
+
+
+def test_a_read_ends_without_a_commit_but_still_flushes_what_it_added(client, auth_engine):
+    client.app.add_route("/read", Reader())
+    client.app.add_route("/add", AddingReader())
+    for _ in range(5):
+        assert client.simulate_get("/read").status_code == 200
+    assert client.simulate_get("/add", params={"body": "added"}).status_code == 200
+
+    assert notes(auth_engine) == ["added"]
+    assert auth_engine.pool.checkedout() == 0
 
 
 def test_a_throwaway_cluster_leaves_no_directory_behind():

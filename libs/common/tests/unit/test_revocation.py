@@ -1,7 +1,7 @@
 """TokenVersions: refuses tokens older than the user's version, caching for its TTL."""
 from sqlalchemy import BigInteger, Column, Integer, MetaData, Table
 
-from conduit_common.revocation import TokenVersions
+from conduit_common.revocation import TokenVersions, version_column
 from conduit_common.tokens import Identity
 
 USERS = Table("users", MetaData(), Column("id", BigInteger, primary_key=True),
@@ -28,19 +28,19 @@ class Clock:
 
 def test_a_token_of_the_current_version_passes_and_an_older_one_does_not():
     session = FakeSession({1: 2})
-    versions = TokenVersions(USERS)
+    versions = TokenVersions(version_column(USERS))
 
     assert versions.is_current(session, Identity(1, "jake", token_version=2))
     assert not versions.is_current(session, Identity(1, "jake", token_version=1))
 
 
 def test_an_unknown_user_is_not_refused():
-    assert TokenVersions(USERS).is_current(FakeSession({}), Identity(9, "new", 0))
+    assert TokenVersions(version_column(USERS)).is_current(FakeSession({}), Identity(9, "new", 0))
 
 
 def test_the_version_is_cached_for_the_ttl_then_asked_again():
     session, clock = FakeSession({1: 0}), Clock()
-    versions = TokenVersions(USERS, ttl=1.0, clock=clock)
+    versions = TokenVersions(version_column(USERS), ttl=1.0, clock=clock)
     assert versions.is_current(session, Identity(1, "jake", 0))
 
     session.versions[1] = 1                     # revoked in the meantime
@@ -54,7 +54,20 @@ def test_the_version_is_cached_for_the_ttl_then_asked_again():
 
 def test_without_a_ttl_every_check_asks():
     session = FakeSession({1: 0})
-    versions = TokenVersions(USERS, ttl=0)
+    versions = TokenVersions(version_column(USERS), ttl=0)
     for _ in range(3):
         versions.is_current(session, Identity(1, "jake", 0))
     assert session.queries == 3
+
+
+def test_a_lookup_of_its_own_decides_where_the_version_comes_from():
+    asked = []
+
+    def lookup(session, user_id):
+        asked.append(user_id)
+        return {1: 3}.get(user_id)
+
+    versions = TokenVersions(lookup)
+    assert not versions.is_current(object(), Identity(1, "jake", token_version=2))
+    assert versions.is_current(object(), Identity(2, "new", token_version=0))
+    assert asked == [1, 2]

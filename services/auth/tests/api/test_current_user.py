@@ -2,6 +2,8 @@
 import pytest
 from sqlalchemy import text
 
+from conduit_common.testing.counting import counting_statements
+
 
 def put_user(client, token, **changes):
     return client.simulate_put("/api/user", json={"user": changes},
@@ -15,6 +17,17 @@ def test_get_user_answers_the_user_and_the_token_presented(client, register, aut
 
     assert result.status_code == 200
     assert result.json == {"user": jake}
+
+
+def test_get_user_reads_the_user_once_for_the_token_check_and_the_answer(
+        client, register, auth_header, engine):
+    jake = register("jake")
+
+    with counting_statements(engine) as log:
+        result = client.simulate_get("/api/user", headers=auth_header(jake["token"]))
+
+    assert result.status_code == 200
+    assert log.count == 1, log
 
 
 def test_bearer_is_accepted_as_well_as_token(client, register, auth_header):
