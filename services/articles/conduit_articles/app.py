@@ -7,8 +7,7 @@ import sqlalchemy
 from conduit_common.app import create_service_app
 from conduit_common.db import service_engine
 from conduit_common.events.projector import PositionStore
-from conduit_common.revocation import (READ_MODEL_TTL_SECONDS, TokenVersions,
-                                         version_column)
+from conduit_common.revocation import READ_MODEL_TTL_SECONDS, TokenVersions, version_column
 from conduit_common.tokens import TokenCodec
 
 from conduit_articles import rules

@@ -7,8 +7,7 @@ from conduit_common.db import service_engine
 from conduit_common.events.feed import EventFeedResource
 from conduit_common.events.outbox import outbox_metrics, read_your_writes
 from conduit_common.events.projector import PositionStore
-from conduit_common.revocation import (READ_MODEL_TTL_SECONDS, TokenVersions,
-                                         version_column)
+from conduit_common.revocation import READ_MODEL_TTL_SECONDS, TokenVersions, version_column
 
 from conduit_profiles import events
 from conduit_profiles.config import ProfilesSettings
