@@ -111,8 +111,13 @@ class SessionManager:
     As Falcon middleware it gives each request `req.context.session`; as a context
     manager (`with manager.session() as s:`) it serves scripts and tests.
 
-    GET and HEAD only read, so their sessions run in autocommit: no BEGIN and no
-    COMMIT round trip, two of the five a typical list page would otherwise make.
+    GET and HEAD only read, so they run in autocommit: no BEGIN and no COMMIT round
+    trip, two of the five a typical list page would otherwise make. And their
+    `req.context.session` is a Core `Connection`, not an ORM `Session`: read
+    repositories only execute statements (`execute`, `scalars`, `scalar`, which both
+    offer), and the Session's bookkeeping around each statement cost 12-17 % of a small
+    read's CPU (in-process, /tags, single article, list, comments). A service whose reads
+    need the ORM itself (auth: `session.get`, see its app.py) asks for `orm_reads`.
 
     `after_commit(info)` runs after a successful commit with the session's `info`
     dict, outside the transaction: an owner uses it to wait until its consumers have
@@ -120,13 +125,14 @@ class SessionManager:
     """
 
     def __init__(self, engine: sqlalchemy.Engine,
-                 after_commit: Callable[[dict], None] | None = None):
+                 after_commit: Callable[[dict], None] | None = None, orm_reads: bool = False):
         # Whatever the engine's default (autocommit for the API's: service_engine), units
         # of work that write are transactions, and reads are not.
         self._factory = sessionmaker(
             engine.execution_options(isolation_level="READ COMMITTED"), expire_on_commit=False)
-        self._read_factory = sessionmaker(
-            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+        read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._read_factory = (sessionmaker(read_engine, expire_on_commit=False) if orm_reads
+                              else read_engine.connect)
         self._after_commit = after_commit
 
     @contextmanager
@@ -155,10 +161,15 @@ class SessionManager:
         session = getattr(req.context, "session", None)
         if session is None:
             return
+        if isinstance(session, sqlalchemy.Connection):
+            # A read without the ORM: each statement was committed as it ran.
+            session.close()
+            req.context.session = None
+            return
         committed = False
-        # A read runs in autocommit: each statement was committed as it ran, and ending
-        # it would only walk SQLAlchemy's transaction bookkeeping (7 % of a small read's
-        # CPU). A read that holds unflushed objects is ended like a write.
+        # An ORM read (orm_reads) runs in autocommit too, and ending it would only walk
+        # SQLAlchemy's transaction bookkeeping (7 % of a small read's CPU). One that holds
+        # unflushed objects is ended like a write.
         ends = req.method not in READ_ONLY_METHODS or _pending(session)
         try:
             if ends and req_succeeded and resp.status_code < 400:

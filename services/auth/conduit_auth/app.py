@@ -49,7 +49,10 @@ def create_app(settings: AuthSettings | None = None, *,
         after_commit=read_your_writes(events.outbox, engine, settings.consistency_wait_seconds),
         # auth owns the version: every check asks the table, so revocation is immediate.
         token_versions=TokenVersions(_token_version, ttl=0),
-        scrape_metrics=outbox_metrics(events.outbox, engine))
+        scrape_metrics=outbox_metrics(events.outbox, engine),
+        # GET /user loads the user with session.get, once for the token check and the
+        # answer (_token_version): that needs the ORM's identity map.
+        orm_reads=True)
     users = UsersResource(service)
     app.add_route("/api/users", users)
     app.add_route("/api/users/login", users, suffix="login")

@@ -155,7 +155,33 @@ class AddingReader:
         resp.media = {}
 
 
-def test_a_read_ends_without_a_commit_but_still_flushes_what_it_added(client, auth_engine):
+class ReaderOfItsUnit:
+    def on_get(self, req, resp):
+        resp.media = {"unit": type(req.context.session).__name__}
+
+
+def test_a_read_gets_a_core_connection_unless_the_service_reads_with_the_orm(
+        conduit_database, auth_engine):
+    settings = CommonSettings(jwt_public_keys=USER_TOKEN_KEYS,
+                              database_url=conduit_database.url_for("auth"))
+    units = {}
+    for orm_reads in (False, True):
+        app = create_service_app("probe", settings, auth_engine, orm_reads=orm_reads)
+        app.add_route("/unit", ReaderOfItsUnit())
+        app.add_route("/read", Reader())
+        client = falcon.testing.TestClient(app)
+        units[orm_reads] = client.simulate_get("/unit").json["unit"]
+        assert client.simulate_get("/read").json == {"in_transaction": False}
+    assert units == {False: "Connection", True: "Session"}
+    assert auth_engine.pool.checkedout() == 0
+
+
+def test_an_orm_read_ends_without_a_commit_but_still_flushes_what_it_added(
+        conduit_database, auth_engine):
+    settings = CommonSettings(jwt_public_keys=USER_TOKEN_KEYS,
+                              database_url=conduit_database.url_for("auth"))
+    client = falcon.testing.TestClient(
+        create_service_app("probe", settings, auth_engine, orm_reads=True))
     client.app.add_route("/read", Reader())
     client.app.add_route("/add", AddingReader())
     for _ in range(5):
