@@ -1,12 +1,15 @@
 """The SELECTs behind every read, built once per shape with SQLAlchemy 2 select().
 
 Every read is served from this schema alone: authors come from the `users` read
-model, `following` from the `follows` read model. A list page is two statements:
+model, `following` from the `follows` read model. A list page is one statement:
 
 - the page: the ids of the page from one index range (newest first), then those
   rows with their author, `favorited` and `following` for the viewer;
-- its total from the maintained `article_counts` (one row, or for the feed one row
-  per followee), so its cost does not grow with the number of articles.
+- its total as one more column, from the maintained `article_counts` (one row, or for
+  the feed one row per followee), so its cost does not grow with the number of
+  articles. Postgres evaluates that uncorrelated subquery once (an InitPlan). A page
+  with no rows carries no total: past the end of the list, the repository asks for
+  it with `count_query`, a second statement.
 
 Deep pages still cost O(offset): the index range is walked up to `offset + limit`.
 Combined filters (e.g. a tag *and* an author) are rare; their page and count scan
@@ -157,7 +160,8 @@ def _with_author(statement: Select, author_id) -> Select:
 @lru_cache(maxsize=32)
 def _page_statement(shape: tuple[bool, bool, bool, bool], with_viewer: bool) -> Select:
     page = _page_ids(shape).subquery("page")
-    statement = (select(*_article_columns(with_viewer, with_body=False))
+    total = _count_statement(shape).scalar_subquery().label("total")
+    statement = (select(*_article_columns(with_viewer, with_body=False), total)
                  .select_from(page).join(ARTICLES, ARTICLES.c.id == page.c.id))
     return _with_author(statement, ARTICLES.c.author_id).order_by(*NEWEST_FIRST)
 

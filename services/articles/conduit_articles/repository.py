@@ -92,10 +92,11 @@ class CommentRow:
 
 
 _AUTHOR_KEYS = ("author_username", "author_bio", "author_image", "author_following")
+_NOT_ARTICLE_KEYS = (*_AUTHOR_KEYS, "total")   # a page's rows also carry the list's size
 
 
 def _article(row) -> ArticleRow:
-    values = {k: v for k, v in row._asdict().items() if k not in _AUTHOR_KEYS}
+    values = {k: v for k, v in row._asdict().items() if k not in _NOT_ARTICLE_KEYS}
     return ArticleRow(**values, author=Author.of_row(row))
 
 
@@ -116,10 +117,16 @@ class ArticleRepository:
 
     def page(self, filters: ArticleFilter, viewer_id: int | None, limit: int, offset: int
              ) -> tuple[list[ArticleRow], int]:
-        rows = self._session.execute(*queries.page_query(filters, viewer_id, limit, offset))
-        articles = [_article(row) for row in rows]
-        total = self._session.execute(*queries.count_query(filters)).scalar_one()
-        return articles, int(total)
+        """A page and the size of the whole list: one statement, or two past its end."""
+        rows = self._session.execute(
+            *queries.page_query(filters, viewer_id, limit, offset)).all()
+        if rows:
+            total = rows[0].total
+        elif offset == 0:
+            total = 0     # not even a first page: the list is empty
+        else:
+            total = self._session.execute(*queries.count_query(filters)).scalar_one()
+        return [_article(row) for row in rows], int(total)
 
     def find(self, slug: str, viewer_id: int | None) -> ArticleRow | None:
         row = self._session.execute(*queries.single_query(viewer_id, slug=slug)).first()
