@@ -14,7 +14,8 @@ waits until they have caught up and reports how long the load and the catch-up t
     articles  tags (COPY), article_tags (SQL, skewed tag popularity), articles (SQL,
               generate_series; skewed authors, sorted tag_list), favorites (COPY of the
               pairs into a scratch table, then SQL; favorites_count and
-              article_created_at consistent), article_counts (all/tag/author/favoriter)
+              article_created_at consistent), article_counts (all/tag/author/favoriter,
+              and each author's latest_at)
 
 Sizes at --scale 1: 100,000 users, 500,000 follows, 1,000,000 articles, 1,000 tags,
 2,000,000 favorites.
@@ -304,16 +305,18 @@ def articles_sql(run_id: str, sizes: Sizes, first_article: int, first_user: int,
                    {created.format(seq='seq')}
             FROM {SCRATCH_FAVORITES}""", params),
         "article_counts": (f"""
-            INSERT INTO articles.article_counts AS c (kind, key, count)
-            SELECT 'all', 0, %(n)s
+            INSERT INTO articles.article_counts AS c (kind, key, count, latest_at)
+            SELECT 'all', 0, %(n)s, NULL::timestamptz
             UNION ALL
-            SELECT 'tag', tag_id, count(*) FROM {SCRATCH_TAGS} GROUP BY tag_id
+            SELECT 'tag', tag_id, count(*), NULL FROM {SCRATCH_TAGS} GROUP BY tag_id
             UNION ALL
-            SELECT 'author', author_id, count(*) FROM articles.articles
+            SELECT 'author', author_id, count(*), max(created_at) FROM articles.articles
              WHERE id > %(base)s GROUP BY author_id
             UNION ALL
-            SELECT 'favoriter', user_id, count(*) FROM {SCRATCH_FAVORITES} GROUP BY user_id
-            ON CONFLICT (kind, key) DO UPDATE SET count = c.count + EXCLUDED.count""",
+            SELECT 'favoriter', user_id, count(*), NULL FROM {SCRATCH_FAVORITES}
+             GROUP BY user_id
+            ON CONFLICT (kind, key) DO UPDATE SET count = c.count + EXCLUDED.count,
+                latest_at = greatest(c.latest_at, EXCLUDED.latest_at)""",
                            params),
         "drop scratch": (f"DROP TABLE {SCRATCH_FAVORITES}; DROP TABLE {SCRATCH_TAGS}", {}),
     }

@@ -39,7 +39,7 @@ CREATE TABLE articles.favorites (user_id bigint, article_id bigint REFERENCES
   articles.articles(id), created_at timestamptz NOT NULL DEFAULT now(),
   article_created_at timestamptz NOT NULL, PRIMARY KEY (user_id, article_id));
 CREATE TABLE articles.article_counts (kind text, key bigint, count bigint NOT NULL,
-  PRIMARY KEY (kind, key));
+  latest_at timestamptz, PRIMARY KEY (kind, key));
 CREATE TABLE articles.users (id bigint PRIMARY KEY, username text NOT NULL, bio text,
   image text, version bigint NOT NULL, token_version integer NOT NULL DEFAULT 0);
 CREATE TABLE profiles.users (LIKE articles.users);
@@ -72,8 +72,9 @@ def database():
                 VALUES ('seeded', 't', 'd', 'b', 1, '{dragons}');
             INSERT INTO articles.tags (name) VALUES ('dragons');
             INSERT INTO articles.article_tags VALUES (1, 1, now());
-            INSERT INTO articles.article_counts VALUES ('all', 0, 1), ('tag', 1, 1),
-                ('author', 1, 1)""")
+            INSERT INTO articles.article_counts VALUES ('all', 0, 1, NULL),
+                ('tag', 1, 1, NULL), ('author', 1, 1, (SELECT created_at FROM articles.articles))
+            """)
     connection.commit()
     yield url, connection
     connection.close()
@@ -160,6 +161,9 @@ def test_load_is_consistent(database):
              "articles.article_counts)) x") == 0
     assert q(f"SELECT count(*) FROM ((SELECT kind, key, count FROM articles.article_counts) "
              f"EXCEPT ({expected})) x") == 0
+    assert q("SELECT count(*) FROM articles.article_counts c WHERE kind = 'author' AND "
+             "latest_at IS DISTINCT FROM (SELECT max(created_at) FROM articles.articles a "
+             "WHERE a.author_id = c.key)") == 0
     assert q("SELECT count(*) FROM pg_tables WHERE tablename LIKE '\\_bulk%%'") == 0
     # heavy users are the real heaviest
     assert loaded.top_author["articles"] == q(

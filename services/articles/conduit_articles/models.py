@@ -108,6 +108,10 @@ class ArticleCount(Base):
 
     kind 'all' (key 0), 'tag' (key: tag id), 'author' (key: user id), 'favoriter'
     (key: user id). `articlesCount` reads one row instead of counting the set.
+
+    An author's row also keeps `latest_at`, the `created_at` of their newest article
+    (None without one), so that the feed looks into the articles of only the followees
+    that can be on the page (queries.py), not of every followee.
     """
 
     __tablename__ = "article_counts"
@@ -115,6 +119,7 @@ class ArticleCount(Base):
     kind: Mapped[str] = mapped_column(Text, primary_key=True)
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    latest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_article_counts_kind_count", kind, count.desc()),)
 

@@ -18,8 +18,8 @@ the articles that match one filter (documented in docs/architecture.md).
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import (BigInteger, Select, and_, bindparam, cast, exists, false, func, literal,
-                        select, true)
+from sqlalchemy import (BigInteger, DateTime, Select, and_, bindparam, cast, exists, false, func,
+                        literal, select, true)
 
 from conduit_articles.models import (FOLLOWS, USERS, Article, ArticleCount, ArticleTag,
                                      Comment, Favorite, Tag)
@@ -72,10 +72,9 @@ def _window(statement: Select, *order) -> Select:
 
 
 def _page_ids(shape: tuple[bool, bool, bool, bool]):
-    """(id, created_at) of the page: one index range for each single filter."""
-    has_tag, has_author, has_favorited, is_feed = shape
-    if is_feed:
-        return _feed_ids()
+    """(id, created_at) of the page: one index range for each single filter (the
+    feed's page: _feed_page_and_total)."""
+    has_tag, has_author, has_favorited, _ = shape
     if sum(shape) > 1:
         return _window(select(ARTICLES.c.id, ARTICLES.c.created_at).where(*_conditions(shape)),
                        *NEWEST_FIRST)
@@ -94,20 +93,45 @@ def _page_ids(shape: tuple[bool, bool, bool, bool]):
     return _window(statement, *NEWEST_FIRST)
 
 
-def _feed_ids():
-    """The newest `offset + limit` of each followee, merged: O(followees x page depth)."""
-    followee = FOLLOWS.c.followee_id
+def _feed_page_and_total():
+    """The feed's page ids and its total, from the viewer's followees' count rows.
+
+    Each followee's count row also holds `latest_at`, their newest article's time. With
+    depth = offset + limit, let C be the depth-th newest `latest_at` among the
+    followees: those depth followees have an article each at C or later, so the page
+    holds nothing older than C, and a followee whose newest article is older than C
+    has nothing on it. So only the followees with `latest_at >= C` (depth of them, plus
+    ties) are looked into, each for its articles since C: the cost follows the page's
+    depth, not the number of followees. With fewer than depth followees that wrote
+    anything there is no C, and every followee is looked into.
+    """
+    followed = (select(ARTICLE_COUNTS.c.key.label("author_id"), ARTICLE_COUNTS.c.count,
+                       ARTICLE_COUNTS.c.latest_at)
+                .select_from(FOLLOWS)
+                .join(ARTICLE_COUNTS, and_(ARTICLE_COUNTS.c.kind == "author",
+                                           ARTICLE_COUNTS.c.key == FOLLOWS.c.followee_id))
+                .where(FOLLOWS.c.follower_id == bindparam("feed_of"))
+                .cte("followed"))
+    # bigint: a deep offset plus the limit may pass the int4 range
+    depth = cast(bindparam("limit"), BigInteger) + cast(bindparam("offset"), BigInteger)
+    newest_of_depth = (select(followed.c.latest_at).where(followed.c.latest_at.is_not(None))
+                       .order_by(followed.c.latest_at.desc()).offset(depth - 1).limit(1)
+                       .scalar_subquery())
+    cutoff = select(func.coalesce(newest_of_depth, cast(literal("-infinity"), DateTime(
+        timezone=True))).label("at")).cte("cutoff")
     per_author = (select(ARTICLES.c.id, ARTICLES.c.created_at)
-                  .where(ARTICLES.c.author_id == followee).order_by(*NEWEST_FIRST)
-                  # bigint: a deep offset plus the limit may pass the int4 range
-                  .limit(cast(bindparam("limit"), BigInteger) + cast(bindparam("offset"),
-                                                                     BigInteger))
+                  .where(ARTICLES.c.author_id == followed.c.author_id,
+                         ARTICLES.c.created_at >= cutoff.c.at)
+                  .order_by(*NEWEST_FIRST).limit(depth)
                   .lateral("per_author"))
-    return (select(per_author.c.id, per_author.c.created_at)
-            .select_from(FOLLOWS).join(per_author, true())
-            .where(FOLLOWS.c.follower_id == bindparam("feed_of"))
-            .order_by(per_author.c.created_at.desc(), per_author.c.id.desc())
-            .limit(bindparam("limit")).offset(bindparam("offset")))
+    ids = (select(per_author.c.id, per_author.c.created_at)
+           .select_from(followed)
+           .join(cutoff, followed.c.latest_at >= cutoff.c.at)
+           .join(per_author, true())
+           .order_by(per_author.c.created_at.desc(), per_author.c.id.desc())
+           .limit(bindparam("limit")).offset(bindparam("offset")))
+    total = select(func.coalesce(func.sum(followed.c.count), 0)).scalar_subquery()
+    return ids, total
 
 
 def _conditions(shape) -> list:
@@ -159,9 +183,13 @@ def _with_author(statement: Select, author_id) -> Select:
 
 @lru_cache(maxsize=32)
 def _page_statement(shape: tuple[bool, bool, bool, bool], with_viewer: bool) -> Select:
-    page = _page_ids(shape).subquery("page")
-    total = _count_statement(shape).scalar_subquery().label("total")
-    statement = (select(*_article_columns(with_viewer, with_body=False), total)
+    is_feed = shape[3]
+    if is_feed:
+        ids, total = _feed_page_and_total()
+    else:
+        ids, total = _page_ids(shape), _count_statement(shape).scalar_subquery()
+    page = ids.subquery("page")
+    statement = (select(*_article_columns(with_viewer, with_body=False), total.label("total"))
                  .select_from(page).join(ARTICLES, ARTICLES.c.id == page.c.id))
     return _with_author(statement, ARTICLES.c.author_id).order_by(*NEWEST_FIRST)
 

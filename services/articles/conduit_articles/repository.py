@@ -162,6 +162,7 @@ class ArticleRepository:
         article_id, created_at = self._with_unique_slug(
             lambda: self._session.execute(statement).one())
         self._count([("all", 0, 1), ("author", author_id, 1)])
+        self._note_latest(author_id)
         return article_id, created_at
 
     def update(self, article_id: int, changes: dict) -> None:
@@ -214,6 +215,7 @@ class ArticleRepository:
         # One upsert in key order, like every other writer: no deadlock with favorites.
         self._count([("all", 0, -1), ("author", article.author_id, -1)]
                     + [(kind, key, -1) for kind, key in gone])
+        self._note_latest(article.author_id)
 
     def add_favorite(self, article: ArticleRef, user_id: int) -> None:
         """Idempotent; the counters move only when a row was really inserted."""
@@ -236,6 +238,19 @@ class ArticleRepository:
         self._session.execute(update(Article).where(Article.id == article_id)
                               .values(favorites_count=Article.favorites_count + step))
         self._count([("favoriter", user_id, step)])
+
+    def _note_latest(self, author_id: int) -> None:
+        """The author's newest article time, on their count row (the feed's cutoff).
+
+        A statement of its own, after `_count` has locked that row: a concurrent writer
+        of the same author waits for this transaction at its own `_count`, and in READ
+        COMMITTED this statement's snapshot, taken after the lock, sees every article
+        of the author committed before it. So the value is exact, not just recent."""
+        self._session.execute(
+            update(ArticleCount)
+            .where(ArticleCount.kind == "author", ArticleCount.key == author_id)
+            .values(latest_at=select(func.max(Article.created_at))
+                    .where(Article.author_id == author_id).scalar_subquery()))
 
     def _count(self, moves: list[tuple[str, int, int]]) -> None:
         """Add each step to its (kind, key) count in one statement, in key order

@@ -80,6 +80,9 @@ BRUTE_FORCE_COUNTS = """
     UNION ALL SELECT 'author', author_id, count(*) FROM articles.articles GROUP BY author_id
     UNION ALL SELECT 'tag', tag_id, count(*) FROM articles.article_tags GROUP BY tag_id
     UNION ALL SELECT 'favoriter', user_id, count(*) FROM articles.favorites GROUP BY user_id"""
+BRUTE_FORCE_LATEST = """
+    SELECT author_id AS key, max(created_at) AS latest_at FROM articles.articles
+    GROUP BY author_id"""
 
 
 @pytest.fixture
@@ -104,6 +107,15 @@ class Counts:
     def brute_force(self) -> dict:
         return self._read(BRUTE_FORCE_COUNTS)
 
+    def latest(self) -> dict:
+        """Each author's `latest_at`, as stored and as found over the articles."""
+        with self._engine.connect() as connection:
+            stored = dict(connection.execute(sqlalchemy.text(
+                "SELECT key, latest_at FROM articles.article_counts"
+                " WHERE kind = 'author' AND latest_at IS NOT NULL")).all())
+            found = dict(connection.execute(sqlalchemy.text(BRUTE_FORCE_LATEST)).all())
+        return {"stored": stored, "found": found}
+
     def rebuild(self) -> None:
         """Derive the copies and counts the repository keeps from rows written in bulk."""
         with self._engine.begin() as connection:
@@ -117,6 +129,9 @@ class Counts:
             connection.execute(sqlalchemy.text("DELETE FROM articles.article_counts"))
             connection.execute(sqlalchemy.text(
                 "INSERT INTO articles.article_counts (kind, key, count) " + BRUTE_FORCE_COUNTS))
+            connection.execute(sqlalchemy.text(
+                "UPDATE articles.article_counts c SET latest_at = l.latest_at"
+                f" FROM ({BRUTE_FORCE_LATEST}) l WHERE c.kind = 'author' AND c.key = l.key"))
 
 
 # Users and follows: written into the read models the way the projector writes them

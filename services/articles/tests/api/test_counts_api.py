@@ -45,6 +45,8 @@ def assert_every_count_is_exact(client, engine, counts, users, step):
         expected = brute_force(engine, kind, value)
         assert listed(client, path, query, headers) == (expected, expected), (step, kind, value)
     assert counts.stored() == counts.brute_force(), step
+    latest = counts.latest()
+    assert latest["stored"] == latest["found"], step
 
 
 def test_articles_count_stays_exact_through_every_kind_of_write(
