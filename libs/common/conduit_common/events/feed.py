@@ -14,6 +14,7 @@ import re
 import select
 import threading
 import time
+import weakref
 from collections.abc import Callable
 
 import falcon
@@ -82,7 +83,8 @@ def _query(req) -> tuple[str, Position, int, float]:
 
 
 class OutboxListener:
-    """One LISTEN per process on an outbox's channel, shared by every waiting read.
+    """One LISTEN per pool on an outbox's channel, shared by every waiting read
+    (`shared_listener`; a worker has one pool).
 
     A waiting read used to LISTEN on a connection of its own, held it while it waited,
     and paid LISTEN, a read and UNLISTEN per request on top of its poll. Here one thread
@@ -182,6 +184,22 @@ class OutboxListener:
                     connection.exec_driver_sql("SELECT 1")   # a dead connection shows
 
 
+_listeners: "weakref.WeakKeyDictionary[object, dict[str, OutboxListener]]" = \
+    weakref.WeakKeyDictionary()
+_listeners_lock = threading.Lock()
+
+
+def shared_listener(engine: sqlalchemy.Engine, channel: str) -> OutboxListener:
+    """The one listener of this engine's pool on `channel`. A worker builds one app, but
+    a test session builds many over one engine: each would otherwise keep a listening
+    connection of the shared pool for LISTENER_IDLE_SECONDS after its last wait."""
+    with _listeners_lock:
+        by_channel = _listeners.setdefault(engine.pool, {})
+        if channel not in by_channel:
+            by_channel[channel] = OutboxListener(engine, channel)
+        return by_channel[channel]
+
+
 class EventFeedResource:
     """Serves one owner's outbox; prunes it now and then on the way."""
 
@@ -198,7 +216,7 @@ class EventFeedResource:
         self._clock = clock
         self._next_prune = clock() + prune_every_seconds
         self._prune_lock = threading.Lock()
-        self._listener = OutboxListener(engine, outbox.channel)
+        self._listener = shared_listener(engine, outbox.channel)
 
     def on_get(self, req, resp):
         consumer, after, limit, wait = _query(req)

@@ -379,3 +379,16 @@ def test_an_events_time_is_its_commit_not_its_insert(engine, outbox):
     [event] = read(engine, outbox)
 
     assert (event.time - inserted).total_seconds() >= 0.2
+
+
+def test_feeds_built_over_one_engine_share_one_listening_connection(engine, outbox):
+    """A worker builds one app; a test session builds many over one engine. Each feed
+    used to keep a listening connection of the shared pool for a while after its last
+    wait, and a CI job's pool and the server's connections ran out."""
+    from conduit_common.events.feed import EventFeedResource
+    feeds = [EventFeedResource(outbox, engine) for _ in range(4)]
+    for feed in feeds:
+        feed._listener.wait_after(feed._listener.generation(), timeout=0.2)
+
+    assert len({id(feed._listener) for feed in feeds}) == 1
+    assert engine.pool.checkedout() == 1     # the one LISTEN

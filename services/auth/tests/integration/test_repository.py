@@ -111,10 +111,14 @@ def test_of_two_racing_registrations_the_second_gets_already_taken(engine):
     UserRepository(first).add(User(username="jake", email="j@x.io", password_hash="x"))
     racer = threading.Thread(target=register_second)
     racer.start()
-    wait_until_a_backend_waits_for_a_lock(engine)  # blocked on the index entry of `first`
-    first.commit()
-    first.close()
-    racer.join(timeout=10)
+    try:
+        wait_until_a_backend_waits_for_a_lock(engine)  # blocked on the index entry of `first`
+    finally:
+        # Even when the wait fails: an open `first` would block the racer, and the next
+        # test's TRUNCATE behind it, for ever.
+        first.commit()
+        first.close()
+        racer.join(timeout=10)
 
     assert outcome == {"second": "username"}
 
