@@ -27,6 +27,9 @@ class AuthMiddleware:
         req.context.token_versions = self._token_versions
         req.context.identity = None
         req.context.token = None
+        # The caller's record as the revocation check read it (TokenVersions.check),
+        # or None: a responder that needs the same row can skip its own query.
+        req.context.token_record = None
 
 
 def _authenticate(req, required: bool) -> None:
@@ -45,8 +48,10 @@ def _authenticate(req, required: bool) -> None:
         raise Unauthorized("invalid or expired token") from ex
     versions = req.context.token_versions
     session = getattr(req.context, "session", None)
-    if versions is not None and session is not None and not versions.is_current(session, identity):
-        raise Unauthorized("this token has been revoked, sign in again")
+    if versions is not None and session is not None:
+        current, req.context.token_record = versions.check(session, identity)
+        if not current:
+            raise Unauthorized("this token has been revoked, sign in again")
     req.context.identity = identity
     req.context.token = token
 

@@ -4,9 +4,9 @@ Each service asks its own copy of the users: auth its `users` table, profiles an
 articles their read model of auth's users (fed by UserChanged events, which carry
 `token_version`). Tokens issued before the version was raised are refused (401).
 
-How a service looks the version up is its own (`VersionLookup`): the read models use
-`version_column`, one small query; auth loads the whole user (auth/app.py), so that
-the handler that needs the user next finds it in the session without a second query.
+How a service looks the version up is its own (`RecordLookup`): the read models use
+`version_column`, one small query; auth reads the user's whole row (auth/app.py), and
+the check hands that row on (`check`), so GET /user answers without a second query.
 """
 import time
 from collections.abc import Callable
@@ -18,8 +18,9 @@ from conduit_common.tokens import Identity
 # More distinct users than this in one TTL window, and the cache starts over.
 MAX_CACHED_USERS = 50_000
 
-# (session, user id) -> that user's token version, or None for a user not (yet) known.
-VersionLookup = Callable[[object, int], int | None]
+# (session, user id) -> that user's record (anything with a `token_version`, e.g. a
+# row), or None for a user not (yet) known.
+RecordLookup = Callable[[object, int], object | None]
 # How long profiles and articles trust a version they looked up (see TokenVersions).
 READ_MODEL_TTL_SECONDS = 1.0
 
@@ -32,7 +33,7 @@ class TokenVersions:
     user per window instead of one per request (profiles, articles: 1 s).
     """
 
-    def __init__(self, lookup: VersionLookup, ttl: float = 0.0,
+    def __init__(self, lookup: RecordLookup, ttl: float = 0.0,
                  clock: Callable[[], float] = time.monotonic):
         self._lookup = lookup
         self._ttl = ttl
@@ -40,25 +41,31 @@ class TokenVersions:
         self._cache: dict[int, tuple[int, float]] = {}
 
     def is_current(self, session, identity: Identity) -> bool:
-        version = self._version(session, identity.user_id)
+        return self.check(session, identity)[0]
+
+    def check(self, session, identity: Identity) -> tuple[bool, object | None]:
+        """Whether the token is current, and the record the lookup read for it (None
+        when the version came from the cache, or the user is not known here)."""
+        version, record = self._version(session, identity.user_id)
         # A user this service does not know yet (its read model is behind) cannot have
         # revoked anything since registering: the token's version is the first one.
-        return version is None or identity.token_version >= version
+        return version is None or identity.token_version >= version, record
 
-    def _version(self, session, user_id: int) -> int | None:
+    def _version(self, session, user_id: int) -> tuple[int | None, object | None]:
         now = self._clock()
         cached = self._cache.get(user_id)
         if cached is not None and cached[1] > now:
-            return cached[0]
-        version = self._lookup(session, user_id)
+            return cached[0], None
+        record = self._lookup(session, user_id)
+        version = None if record is None else record.token_version
         if version is not None and self._ttl > 0:
             if len(self._cache) >= MAX_CACHED_USERS:
                 self._cache.clear()
             self._cache[user_id] = (version, now + self._ttl)
-        return version
+        return version, record
 
 
-def version_column(table: Table) -> VersionLookup:
+def version_column(table: Table) -> RecordLookup:
     """The `token_version` column of a users table, one row by id."""
     statement = select(table.c.token_version).where(table.c.id == bindparam("id"))
-    return lambda session, user_id: session.execute(statement, {"id": user_id}).scalar()
+    return lambda session, user_id: session.execute(statement, {"id": user_id}).first()

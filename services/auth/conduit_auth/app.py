@@ -5,7 +5,7 @@ import sqlalchemy
 from conduit_auth.config import AuthSettings
 from conduit_auth.passwords import Passwords
 from conduit_auth import events
-from conduit_auth.models import User
+from conduit_auth.repository import UserRepository
 from conduit_auth.resources import (CurrentUserResource, LogoutResource, UserSnapshotResource,
                                     UsersResource)
 from conduit_auth.services import AccountService
@@ -19,17 +19,10 @@ from conduit_common.tokens import TokenCodec
 SERVICE = "auth"
 
 
-def _token_version(session, user_id: int) -> int | None:
-    """The user's token version, from the whole user: the session keeps the user, and
-    the handler's own lookup by id (GET /user, PUT /user's check) then costs no query.
-
-    A session's identity map holds its objects weakly, so `session.info` keeps a strong
-    reference for as long as the request's session lives."""
-    user = session.get(User, user_id)
-    if user is None:
-        return None
-    session.info["token_user"] = user
-    return user.token_version
+def _user_row(session, user_id: int):
+    """The user's row for the token check; GET /user answers from the same row
+    (req.context.token_record), so the request costs one query."""
+    return UserRepository(session).row(user_id)
 
 
 def create_app(settings: AuthSettings | None = None, *,
@@ -48,11 +41,8 @@ def create_app(settings: AuthSettings | None = None, *,
         SERVICE, settings, engine, codec,
         after_commit=read_your_writes(events.outbox, engine, settings.consistency_wait_seconds),
         # auth owns the version: every check asks the table, so revocation is immediate.
-        token_versions=TokenVersions(_token_version, ttl=0),
-        scrape_metrics=outbox_metrics(events.outbox, engine),
-        # GET /user loads the user with session.get, once for the token check and the
-        # answer (_token_version): that needs the ORM's identity map.
-        orm_reads=True)
+        token_versions=TokenVersions(_user_row, ttl=0),
+        scrape_metrics=outbox_metrics(events.outbox, engine))
     users = UsersResource(service)
     app.add_route("/api/users", users)
     app.add_route("/api/users/login", users, suffix="login")

@@ -1,7 +1,7 @@
 """Reading and writing users; the only module that speaks SQL."""
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -10,6 +10,8 @@ from conduit_auth import events
 from conduit_auth.models import EMAIL_INDEX, USERNAME_INDEX, LoginFailure, User
 
 _FIELD_OF_INDEX = {USERNAME_INDEX: "username", EMAIL_INDEX: "email"}
+_USERS = User.__table__
+_USER_BY_ID = select(_USERS).where(_USERS.c.id == bindparam("id"))
 
 
 class AlreadyTaken(Exception):
@@ -27,10 +29,15 @@ class UserRepository:
     def get(self, user_id: int, for_update: bool = False) -> User | None:
         """The user; `for_update` locks the row, so versions rise one change at a time.
 
-        A locked read refreshes a user the session already holds (the token check loaded
-        it, unlocked): a change then always starts from the row as committed."""
+        A locked read refreshes a user the session may already hold: a change always
+        starts from the row as committed."""
         return self._session.get(User, user_id, with_for_update=for_update or None,
                                  populate_existing=for_update or None)
+
+    def row(self, user_id: int):
+        """The user's columns as a row (a Core read: no ORM object), or None; works on
+        a read request's Connection as well as on a Session."""
+        return self._session.execute(_USER_BY_ID, {"id": user_id}).first()
 
     def by_email(self, email: str) -> User | None:
         statement = select(User).where(func.lower(User.email) == func.lower(email))

@@ -60,7 +60,8 @@ class CurrentUserResource:
     @require_auth
     def on_get(self, req, resp):
         account = self._service.current(UserRepository(req.context.session),
-                                        req.context.identity.user_id, req.context.token)
+                                        req.context.identity.user_id, req.context.token,
+                                        known=req.context.token_record)
         resp.media = {"user": asdict(account)}
 
     @require_auth

@@ -81,8 +81,13 @@ class AccountService:
             users.save()
         return self._account(user, self._issue(user))
 
-    def current(self, users: UserRepository, user_id: int, token: str) -> Account:
-        return self._account(self._existing(users, user_id), token)
+    def current(self, users: UserRepository, user_id: int, token: str,
+                known=None) -> Account:
+        """`known`: the user's row as the token check already read it, if it did."""
+        user = known if known is not None else users.row(user_id)
+        if user is None:
+            raise Unauthorized(messages.USER_GONE)
+        return self._account(user, token)
 
     def _ensure_not_backing_off(self, failures: int, last_failed_at: datetime | None) -> None:
         wait = backoff_seconds(failures)
@@ -152,7 +157,8 @@ class AccountService:
         return self._codec.issue(user.id, user.username, user.token_version)
 
     @staticmethod
-    def _account(user: User, token: str) -> Account:
+    def _account(user, token: str) -> Account:
+        """From a User or a row of the users table (the same attribute names)."""
         return Account(email=user.email, token=token, username=user.username,
                        bio=user.bio, image=user.image)
 

@@ -16,7 +16,8 @@ class FakeSession:
     def execute(self, statement, params):
         self.queries += 1
         version = self.versions.get(params["id"])
-        return type("Result", (), {"scalar": lambda self: version})()
+        row = None if version is None else type("Row", (), {"token_version": version})()
+        return type("Result", (), {"first": lambda self: row})()
 
 
 class Clock:
@@ -60,14 +61,25 @@ def test_without_a_ttl_every_check_asks():
     assert session.queries == 3
 
 
-def test_a_lookup_of_its_own_decides_where_the_version_comes_from():
+def test_a_lookup_of_its_own_decides_where_the_record_comes_from_and_hands_it_on():
     asked = []
+    jake = type("User", (), {"token_version": 3, "username": "jake"})()
 
     def lookup(session, user_id):
         asked.append(user_id)
-        return {1: 3}.get(user_id)
+        return {1: jake}.get(user_id)
 
     versions = TokenVersions(lookup)
-    assert not versions.is_current(object(), Identity(1, "jake", token_version=2))
-    assert versions.is_current(object(), Identity(2, "new", token_version=0))
-    assert asked == [1, 2]
+    assert versions.check(object(), Identity(1, "jake", token_version=2)) == (False, jake)
+    assert versions.check(object(), Identity(1, "jake", token_version=3)) == (True, jake)
+    assert versions.check(object(), Identity(2, "new", token_version=0)) == (True, None)
+    assert asked == [1, 1, 2]
+
+
+def test_a_version_served_from_the_cache_hands_on_no_record():
+    session, clock = FakeSession({1: 0}), Clock()
+    versions = TokenVersions(version_column(USERS), ttl=1.0, clock=clock)
+    first = versions.check(session, Identity(1, "jake", 0))
+    second = versions.check(session, Identity(1, "jake", 0))
+    assert first[0] and first[1].token_version == 0
+    assert second == (True, None)

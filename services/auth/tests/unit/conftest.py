@@ -20,12 +20,17 @@ class FakeUserRepository:
     def __init__(self):
         self.users: dict[int, User] = {}
         self.saves = 0
+        self.rows_read = 0
         self.stale_checks = False
         self.published: list[tuple[str, dict]] = []
         self.failures: dict = {}
         self._ids = itertools.count(1)
 
     def get(self, user_id, for_update=False):
+        return self.users.get(user_id)
+
+    def row(self, user_id):
+        self.rows_read += 1
         return self.users.get(user_id)
 
     def by_email(self, email):

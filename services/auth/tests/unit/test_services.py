@@ -112,6 +112,17 @@ def test_current_user_answers_with_the_token_presented(service, users, codec):
     assert account.email == "jake@jake.jake"
 
 
+def test_current_user_answers_from_the_row_the_token_check_read(service, users, codec):
+    registered = service.register(users, "jake", "jake@jake.jake", "jakejakejake")
+    user_id = codec.verify(registered.token).user_id
+    known = users.users[user_id]
+
+    account = service.current(users, user_id, "the-token-presented", known=known)
+
+    assert account.username == "jake"
+    assert users.rows_read == 0
+
+
 def test_current_user_that_no_longer_exists_is_unauthorized(service, users):
     with pytest.raises(Unauthorized):
         service.current(users, 404, "token")
