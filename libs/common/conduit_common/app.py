@@ -27,15 +27,13 @@ def create_service_app(service: str, settings: CommonSettings, engine: sqlalchem
                        after_commit: Callable[[dict], None] | None = None,
                        ready: Callable[[sqlalchemy.Connection], bool] | None = None,
                        token_versions: TokenVersions | None = None,
-                       scrape_metrics: Callable[[], str] | None = None,
-                       orm_reads: bool = False) -> falcon.App:
+                       scrape_metrics: Callable[[], str] | None = None) -> falcon.App:
     """A configured app; the service adds its routes to it.
 
     `after_commit` runs after each committed write (owners: read-your-writes);
     `ready` is an extra readiness condition (consumers: projections caught up);
     `token_versions` refuses revoked tokens (see revocation.py); `scrape_metrics`
-    adds samples computed at scrape time to /metrics (owners: the outbox); `orm_reads`
-    gives GET handlers an ORM Session instead of a Core Connection (db.SessionManager).
+    adds samples computed at scrape time to /metrics (owners: the outbox).
     Without a `codec` the app verifies user tokens and cannot issue any (only auth
     passes one that holds the signing key).
     """
@@ -57,7 +55,7 @@ def create_service_app(service: str, settings: CommonSettings, engine: sqlalchem
         BodyLimitMiddleware(settings.max_body_bytes),
         NulGuardMiddleware(),
         AuthMiddleware(codec, token_versions),
-        SessionManager(engine, after_commit, orm_reads=orm_reads),
+        SessionManager(engine, after_commit),
     ])
     # CORS is the gateway's job (one place), so the services do not answer preflights.
     app.req_options.strip_url_path_trailing_slash = True

@@ -116,8 +116,7 @@ class SessionManager:
     `req.context.session` is a Core `Connection`, not an ORM `Session`: read
     repositories only execute statements (`execute`, `scalars`, `scalar`, which both
     offer), and the Session's bookkeeping around each statement cost 12-17 % of a small
-    read's CPU (in-process, /tags, single article, list, comments). A service whose reads
-    need the ORM itself (auth: `session.get`, see its app.py) asks for `orm_reads`.
+    read's CPU (in-process, /tags, single article, list, comments).
 
     `after_commit(info)` runs after a successful commit with the session's `info`
     dict, outside the transaction: an owner uses it to wait until its consumers have
@@ -125,14 +124,12 @@ class SessionManager:
     """
 
     def __init__(self, engine: sqlalchemy.Engine,
-                 after_commit: Callable[[dict], None] | None = None, orm_reads: bool = False):
+                 after_commit: Callable[[dict], None] | None = None):
         # Whatever the engine's default (autocommit for the API's: service_engine), units
         # of work that write are transactions, and reads are not.
         self._factory = sessionmaker(
             engine.execution_options(isolation_level="READ COMMITTED"), expire_on_commit=False)
-        read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._read_factory = (sessionmaker(read_engine, expire_on_commit=False) if orm_reads
-                              else read_engine.connect)
+        self._read_factory = engine.execution_options(isolation_level="AUTOCOMMIT").connect
         self._after_commit = after_commit
 
     @contextmanager
@@ -162,31 +159,22 @@ class SessionManager:
         if session is None:
             return
         if isinstance(session, sqlalchemy.Connection):
-            # A read without the ORM: each statement was committed as it ran.
+            # A read: in autocommit each statement was committed as it ran.
             session.close()
             req.context.session = None
             return
         committed = False
-        # An ORM read (orm_reads) runs in autocommit too, and ending it would only walk
-        # SQLAlchemy's transaction bookkeeping (7 % of a small read's CPU). One that holds
-        # unflushed objects is ended like a write.
-        ends = req.method not in READ_ONLY_METHODS or _pending(session)
         try:
-            if ends and req_succeeded and resp.status_code < 400:
+            if req_succeeded and resp.status_code < 400:
                 session.commit()
                 committed = True
-            elif ends:
+            else:
                 session.rollback()
         finally:
             session.close()
             req.context.session = None
         if committed:
             self._committed(session)
-
-
-def _pending(session: Session) -> bool:
-    """Whether the session holds changes that only a flush would send."""
-    return bool(session.new or session.dirty or session.deleted)
 
 
 def service_engine(settings, service: str) -> sqlalchemy.Engine:

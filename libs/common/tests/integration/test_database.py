@@ -9,7 +9,6 @@ import falcon.testing
 import pytest
 import sqlalchemy
 from sqlalchemy.exc import ProgrammingError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
 
 from conduit_common.app import create_service_app
@@ -139,56 +138,15 @@ def test_reads_run_without_a_transaction_round_trip(client):
     assert result.json == {"in_transaction": False}
 
 
-class Base(DeclarativeBase):
-    pass
-
-
-class Note(Base):
-    __tablename__ = "notes"
-    body: Mapped[str] = mapped_column(primary_key=True)
-
-
-class AddingReader:
-    """A read that adds an object: nothing flushed it while the request ran."""
-    def on_get(self, req, resp):
-        req.context.session.add(Note(body=req.get_param("body")))
-        resp.media = {}
-
-
 class ReaderOfItsUnit:
     def on_get(self, req, resp):
         resp.media = {"unit": type(req.context.session).__name__}
 
 
-def test_a_read_gets_a_core_connection_unless_the_service_reads_with_the_orm(
-        conduit_database, auth_engine):
-    settings = CommonSettings(jwt_public_keys=USER_TOKEN_KEYS,
-                              database_url=conduit_database.url_for("auth"))
-    units = {}
-    for orm_reads in (False, True):
-        app = create_service_app("probe", settings, auth_engine, orm_reads=orm_reads)
-        app.add_route("/unit", ReaderOfItsUnit())
-        app.add_route("/read", Reader())
-        client = falcon.testing.TestClient(app)
-        units[orm_reads] = client.simulate_get("/unit").json["unit"]
-        assert client.simulate_get("/read").json == {"in_transaction": False}
-    assert units == {False: "Connection", True: "Session"}
-    assert auth_engine.pool.checkedout() == 0
-
-
-def test_an_orm_read_ends_without_a_commit_but_still_flushes_what_it_added(
-        conduit_database, auth_engine):
-    settings = CommonSettings(jwt_public_keys=USER_TOKEN_KEYS,
-                              database_url=conduit_database.url_for("auth"))
-    client = falcon.testing.TestClient(
-        create_service_app("probe", settings, auth_engine, orm_reads=True))
-    client.app.add_route("/read", Reader())
-    client.app.add_route("/add", AddingReader())
+def test_a_read_gets_a_core_connection_and_gives_it_back(client, auth_engine):
+    client.app.add_route("/unit", ReaderOfItsUnit())
     for _ in range(5):
-        assert client.simulate_get("/read").status_code == 200
-    assert client.simulate_get("/add", params={"body": "added"}).status_code == 200
-
-    assert notes(auth_engine) == ["added"]
+        assert client.simulate_get("/unit").json == {"unit": "Connection"}
     assert auth_engine.pool.checkedout() == 0
 
 
