@@ -40,9 +40,6 @@ class TokenVersions:
         self._clock = clock
         self._cache: dict[int, tuple[int, float]] = {}
 
-    def is_current(self, session, identity: Identity) -> bool:
-        return self.check(session, identity)[0]
-
     def check(self, session, identity: Identity) -> tuple[bool, object | None]:
         """Whether the token is current, and the record the lookup read for it (None
         when the version came from the cache, or the user is not known here)."""

@@ -105,13 +105,7 @@ def _feed_page_and_total():
     depth, not the number of followees. With fewer than depth followees that wrote
     anything there is no C, and every followee is looked into.
     """
-    followed = (select(ARTICLE_COUNTS.c.key.label("author_id"), ARTICLE_COUNTS.c.count,
-                       ARTICLE_COUNTS.c.latest_at)
-                .select_from(FOLLOWS)
-                .join(ARTICLE_COUNTS, and_(ARTICLE_COUNTS.c.kind == "author",
-                                           ARTICLE_COUNTS.c.key == FOLLOWS.c.followee_id))
-                .where(FOLLOWS.c.follower_id == bindparam("feed_of"))
-                .cte("followed"))
+    followed = _followed()
     # bigint: a deep offset plus the limit may pass the int4 range
     depth = cast(bindparam("limit"), BigInteger) + cast(bindparam("offset"), BigInteger)
     newest_of_depth = (select(followed.c.latest_at).where(followed.c.latest_at.is_not(None))
@@ -130,8 +124,22 @@ def _feed_page_and_total():
            .join(per_author, true())
            .order_by(per_author.c.created_at.desc(), per_author.c.id.desc())
            .limit(bindparam("limit")).offset(bindparam("offset")))
-    total = select(func.coalesce(func.sum(followed.c.count), 0)).scalar_subquery()
-    return ids, total
+    return ids, _feed_total(followed).scalar_subquery()
+
+
+def _followed():
+    """The viewer's followees that wrote anything: their count and newest time."""
+    return (select(ARTICLE_COUNTS.c.key.label("author_id"), ARTICLE_COUNTS.c.count,
+                   ARTICLE_COUNTS.c.latest_at)
+            .select_from(FOLLOWS)
+            .join(ARTICLE_COUNTS, and_(ARTICLE_COUNTS.c.kind == "author",
+                                       ARTICLE_COUNTS.c.key == FOLLOWS.c.followee_id))
+            .where(FOLLOWS.c.follower_id == bindparam("feed_of"))
+            .cte("followed"))
+
+
+def _feed_total(followed) -> Select:
+    return select(func.coalesce(func.sum(followed.c.count), 0))
 
 
 def _conditions(shape) -> list:
@@ -205,10 +213,7 @@ def _count_of(kind: str, key) -> Select:
 def _count_statement(shape: tuple[bool, bool, bool, bool]) -> Select:
     has_tag, has_author, has_favorited, is_feed = shape
     if is_feed:
-        followees = select(FOLLOWS.c.followee_id).where(
-            FOLLOWS.c.follower_id == bindparam("feed_of"))
-        return select(func.coalesce(func.sum(ARTICLE_COUNTS.c.count), 0)).where(
-            ARTICLE_COUNTS.c.kind == "author", ARTICLE_COUNTS.c.key.in_(followees))
+        return _feed_total(_followed())
     if sum(shape) > 1:
         return select(func.count()).select_from(ARTICLES).where(*_conditions(shape))
     if has_tag:

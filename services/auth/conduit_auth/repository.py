@@ -27,12 +27,8 @@ class UserRepository:
         self._session = session
 
     def get(self, user_id: int, for_update: bool = False) -> User | None:
-        """The user; `for_update` locks the row, so versions rise one change at a time.
-
-        A locked read refreshes a user the session may already hold: a change always
-        starts from the row as committed."""
-        return self._session.get(User, user_id, with_for_update=for_update or None,
-                                 populate_existing=for_update or None)
+        """The user; `for_update` locks the row, so versions rise one change at a time."""
+        return self._session.get(User, user_id, with_for_update=for_update or None)
 
     def row(self, user_id: int):
         """The user's columns as a row (a Core read: no ORM object), or None; works on

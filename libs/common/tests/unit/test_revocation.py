@@ -31,23 +31,24 @@ def test_a_token_of_the_current_version_passes_and_an_older_one_does_not():
     session = FakeSession({1: 2})
     versions = TokenVersions(version_column(USERS))
 
-    assert versions.is_current(session, Identity(1, "jake", token_version=2))
-    assert not versions.is_current(session, Identity(1, "jake", token_version=1))
+    assert versions.check(session, Identity(1, "jake", token_version=2))[0]
+    assert not versions.check(session, Identity(1, "jake", token_version=1))[0]
 
 
 def test_an_unknown_user_is_not_refused():
-    assert TokenVersions(version_column(USERS)).is_current(FakeSession({}), Identity(9, "new", 0))
+    versions = TokenVersions(version_column(USERS))
+    assert versions.check(FakeSession({}), Identity(9, "new", 0)) == (True, None)
 
 
 def test_the_version_is_cached_for_the_ttl_then_asked_again():
     session, clock = FakeSession({1: 0}), Clock()
     versions = TokenVersions(version_column(USERS), ttl=1.0, clock=clock)
-    assert versions.is_current(session, Identity(1, "jake", 0))
+    assert versions.check(session, Identity(1, "jake", 0))[0]
 
     session.versions[1] = 1                     # revoked in the meantime
-    still_cached = versions.is_current(session, Identity(1, "jake", 0))
+    still_cached = versions.check(session, Identity(1, "jake", 0))[0]
     clock.now += 1.5
-    refused = not versions.is_current(session, Identity(1, "jake", 0))
+    refused = not versions.check(session, Identity(1, "jake", 0))[0]
 
     assert still_cached and refused
     assert session.queries == 2
@@ -57,7 +58,7 @@ def test_without_a_ttl_every_check_asks():
     session = FakeSession({1: 0})
     versions = TokenVersions(version_column(USERS), ttl=0)
     for _ in range(3):
-        versions.is_current(session, Identity(1, "jake", 0))
+        versions.check(session, Identity(1, "jake", 0))
     assert session.queries == 3
 
 

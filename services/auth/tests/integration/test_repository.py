@@ -121,18 +121,3 @@ def test_of_two_racing_registrations_the_second_gets_already_taken(engine):
         racer.join(timeout=10)
 
     assert outcome == {"second": "username"}
-
-
-def test_a_locked_read_refreshes_a_user_the_session_already_holds(stored, session, engine):
-    (jake,) = stored(("jake", "j@x.io"))
-    users = UserRepository(session)
-    held = users.get(jake.id)                 # the token check's unlocked read
-    with engine.begin() as other:             # another request changes jake meanwhile
-        other.execute(sqlalchemy.text(
-            "UPDATE auth.users SET bio = 'new', version = version + 1 WHERE id = :id"),
-            {"id": jake.id})
-
-    locked = users.get(jake.id, for_update=True)
-
-    assert locked is held
-    assert (locked.bio, locked.version) == ("new", 2)
