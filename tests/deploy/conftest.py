@@ -14,6 +14,30 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
+
+
+def shared_tool(name: str) -> pathlib.Path:
+    """A checker from ../shared/tools. In a checkout without ../shared beside it the test
+    is skipped, with the reason; in CI (CI set), where it is always there, it fails."""
+    path = SHARED / "tools" / name
+    if not path.exists():
+        message = f"{path} is absent (needs ../shared next to the repository)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def validate_crds() -> pathlib.Path:
+    return shared_tool("validate-crds")
+
+
+@pytest.fixture
+def validate_kops() -> pathlib.Path:
+    return shared_tool("validate-kops")
+
+
 SERVICES = ("auth", "profiles", "articles")
 NAMESPACE = "conduit"
 

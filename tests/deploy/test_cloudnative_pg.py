@@ -8,7 +8,6 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 COMPONENT = ROOT / "k8s" / "components" / "cloudnative-pg"
-VALIDATE_CRDS = ROOT.parent / "shared" / "tools" / "validate-crds"
 CNPG_TARGETS = ("gce", "gce+gateway-api")
 PLUGIN = "barman-cloud.cloudnative-pg.io"
 SERVICES = ("auth", "profiles", "articles")
@@ -25,12 +24,10 @@ def gce(request, docs):
 
 
 @pytest.mark.parametrize("name", CNPG_TARGETS)
-def test_custom_resources_pass_the_operator_schemas(render, name, tmp_path):
-    if not VALIDATE_CRDS.exists():
-        pytest.fail(f"{VALIDATE_CRDS} is missing (../shared/tools)")
+def test_custom_resources_pass_the_operator_schemas(render, name, tmp_path, validate_crds):
     manifest = tmp_path / "rendered.yaml"
     manifest.write_text(render(name))
-    result = subprocess.run([sys.executable, str(VALIDATE_CRDS), str(manifest)],
+    result = subprocess.run([sys.executable, str(validate_crds), str(manifest)],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     # Cluster, Pooler and ScheduledBackup are checked (ObjectStore: see below).

@@ -19,7 +19,6 @@ from conduit_common.testing.keys import SERVICE_KEYS, USER_TOKEN_KEY, deploy_var
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CLUSTER = ROOT / "cluster"
-VALIDATE_KOPS = ROOT.parent / "shared" / "tools" / "validate-kops"
 SCRIPTS = sorted(CLUSTER.glob("*.sh"))
 SECRETS = {"DB_USER": "postgres", "DB_PASSWORD": "admin-pw",
            "AUTH_DB_PASSWORD": "auth-pw", "PROFILES_DB_PASSWORD": "profiles-pw",
@@ -41,15 +40,14 @@ def run(args, env, **kwargs):
 
 # --- kops manifest ------------------------------------------------------------------
 
-def test_kops_manifest_with_example_values_passes_validate_kops(clean_env, tmp_path):
-    if not VALIDATE_KOPS.exists():
-        pytest.skip(f"{VALIDATE_KOPS} is absent (needs ../shared next to the repository)")
+def test_kops_manifest_with_example_values_passes_validate_kops(
+        clean_env, tmp_path, validate_kops):
     rendered = run([CLUSTER / "render-kops.sh"], clean_env)
     assert rendered.returncode == 0, rendered.stderr
     assert "example value" in rendered.stderr
     manifest = tmp_path / "kops.yaml"
     manifest.write_text(rendered.stdout)
-    result = run([sys.executable, VALIDATE_KOPS, manifest], clean_env)
+    result = run([sys.executable, validate_kops, manifest], clean_env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -17,7 +17,6 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 COMMON = ROOT / "libs" / "common" / "conduit_common"
-VALIDATE_CRDS = ROOT.parent / "shared" / "tools" / "validate-crds"
 SERVICES = ("auth", "profiles", "articles")
 PROJECTORS = ("profiles-projector", "articles-projector")
 # Metrics from elsewhere, each with its source: Prometheus itself, kube-state-metrics
@@ -251,16 +250,15 @@ def test_the_dashboard_file_is_the_configmap(gce):
     assert json.loads(path.read_text()) == board
 
 
-def test_monitoring_component_passes_the_prometheus_operator_schemas(render, tmp_path):
-    if not VALIDATE_CRDS.exists():
-        pytest.skip(f"{VALIDATE_CRDS} is absent (needs ../shared next to the repository)")
+def test_monitoring_component_passes_the_prometheus_operator_schemas(
+        render, tmp_path, validate_crds):
     docs = [d for d in yaml.safe_load_all(render("gce")) if d
             and d["apiVersion"].startswith("monitoring.coreos.com/")]
     # ServiceMonitor, the projectors' and both gateways' PodMonitors, PrometheusRule.
     assert len(docs) == 5
     manifest = tmp_path / "monitoring.yaml"
     manifest.write_text(yaml.safe_dump_all(docs))
-    result = subprocess.run([sys.executable, str(VALIDATE_CRDS), str(manifest)],
+    result = subprocess.run([sys.executable, str(validate_crds), str(manifest)],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -8,10 +8,7 @@ import pathlib
 import subprocess
 import sys
 
-import pytest
-
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-VALIDATE_CRDS = ROOT.parent / "shared" / "tools" / "validate-crds"
 HSTS = "max-age=31536000"
 ACME = "https://acme-v02.api.letsencrypt.org/directory"
 
@@ -25,12 +22,10 @@ def certificate(docs):
     return cert
 
 
-def test_custom_resources_pass_their_crd_schemas(render, target, tmp_path):
-    if not VALIDATE_CRDS.exists():
-        pytest.skip(f"{VALIDATE_CRDS} is absent (needs ../shared next to the repository)")
+def test_custom_resources_pass_their_crd_schemas(render, target, tmp_path, validate_crds):
     manifest = tmp_path / f"{target}.yaml"
     manifest.write_text(render(target))
-    result = subprocess.run([sys.executable, str(VALIDATE_CRDS), str(manifest)],
+    result = subprocess.run([sys.executable, str(validate_crds), str(manifest)],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
