@@ -275,6 +275,54 @@ def test_on_an_autocommit_engine_writes_are_still_transactions(conduit_database,
     assert idle is False
 
 
+def _last_query(engine, backend_pid: int) -> str:
+    with engine.connect() as connection:
+        return connection.execute(sqlalchemy.text(
+            "SELECT query FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend_pid}).scalar()
+
+
+def _backend_pid(connection) -> int:
+    return connection.connection.dbapi_connection.info.backend_pid   # psycopg2: no round trip
+
+
+def test_switching_in_and_out_of_autocommit_sends_nothing(conduit_database, auth_engine):
+    """A write on the API's engine (at rest in autocommit) and a batch in autocommit on a
+    projector's engine (at rest in transactions) switch modes with the driver's flag:
+    psycopg2's isolation-level switch used to send `SET default_transaction_isolation`,
+    one round trip more per write and per batch."""
+    url = conduit_database.url_for("auth")
+    api = create_db_engine(url, pool_size=1, autocommit=True)
+    projector = create_db_engine(url, pool_size=1)
+    try:
+        with SessionManager(api).session() as session:
+            session.execute(sqlalchemy.text("INSERT INTO notes VALUES ('first')"))
+        with SessionManager(api).session() as session:
+            connection = session.connection()   # checked out and switched, nothing run yet
+            before_first_statement = _last_query(auth_engine, _backend_pid(connection))
+            level = session.execute(sqlalchemy.text("SHOW transaction_isolation")).scalar()
+            session.execute(sqlalchemy.text("INSERT INTO notes VALUES ('second')"))
+            in_transaction = session.execute(sqlalchemy.text(
+                "SELECT now() <> statement_timestamp()")).scalar()
+        autocommit = projector.execution_options(isolation_level="AUTOCOMMIT")
+        with autocommit.connect() as connection:
+            batch_pid = _backend_pid(connection)
+            connection.execute(sqlalchemy.text("INSERT INTO notes VALUES ('batch')"))
+        after_batch = _last_query(auth_engine, batch_pid)
+        with projector.connect() as connection:   # back in transactions after the batch
+            same_connection = _backend_pid(connection) == batch_pid
+            connection.execute(sqlalchemy.text("INSERT INTO notes VALUES ('rolled back')"))
+            connection.rollback()
+    finally:
+        api.dispose()
+        projector.dispose()
+
+    assert before_first_statement == "COMMIT"   # the first write's last round trip
+    assert (level, in_transaction) == ("read committed", True)
+    assert after_batch == "INSERT INTO notes VALUES ('batch')"
+    assert same_connection
+    assert sorted(notes(auth_engine)) == ["batch", "first", "second"]
+
+
 def test_bootstraps_on_one_server_at_once_all_succeed(postgres_admin_url):
     """tests/ci runs several services' CI jobs against one cluster, and each job's
     session bootstraps its own database; the roles they share are cluster-wide."""
