@@ -8,8 +8,8 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import (BigInteger, Column, MetaData, Table, Text, create_engine, func,
-                        select)
+from sqlalchemy import (BigInteger, Column, MetaData, Table, Text, create_engine, func, select,
+                        text)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -257,6 +257,22 @@ def test_a_poll_acknowledges_and_reads_in_one_statement(engine, outbox):
     assert [e.data["name"] for e in events] == ["b"]
     assert (horizon, acknowledged) == (START, first.seq)
     assert (pruned_horizon, nothing) == (first, [])
+
+
+def test_a_poll_commits_without_waiting_for_the_flush_and_leaves_the_session_alone(
+        engine, outbox):
+    """The acknowledgement is redone by the next poll, so its commit need not wait for
+    the WAL flush; the setting is the statement's transaction's, not the connection's."""
+    with engine.connect() as connection:   # in a transaction, the setting shows until its end
+        outbox.poll(connection, "consumer", START, limit=1)
+        inside = connection.execute(text("SHOW synchronous_commit")).scalar_one()
+        connection.rollback()
+        after_the_transaction = connection.execute(text("SHOW synchronous_commit")).scalar_one()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        outbox.poll(connection, "consumer", START, limit=1)
+        after_the_statement = connection.execute(text("SHOW synchronous_commit")).scalar_one()
+
+    assert (inside, after_the_transaction, after_the_statement) == ("off", "on", "on")
 
 
 def test_a_writer_waits_until_a_live_consumer_has_applied_its_event(engine, outbox):
