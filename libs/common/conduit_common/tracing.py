@@ -3,7 +3,7 @@
 Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set: then nothing is installed at all (no
 provider, no instrumentation; the API's no-op tracer costs a function call), and the
 logs carry no trace ids. On, this process gets a TracerProvider exporting OTLP over
-HTTP in batches (a background thread), the falcon, requests and sqlalchemy
+HTTP in batches (a background thread), the falcon, urllib3 and sqlalchemy
 instrumentations, and W3C trace context (`traceparent`) in and out of every hop.
 
 Called by `create_service_app` (each gunicorn worker builds its app after the fork:
@@ -85,14 +85,14 @@ def configure_tracing(service: str, *, engines=(), exporter=None) -> bool:
 
 def _instrument(engines) -> None:
     from opentelemetry.instrumentation.falcon import FalconInstrumentor
-    from opentelemetry.instrumentation.requests import RequestsInstrumentor
+    from opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor
     os.environ.setdefault("OTEL_PYTHON_FALCON_EXCLUDED_URLS", EXCLUDED_URLS)
     # Falcon: replaces falcon.App, so every app made from now on starts a server span
     # per request, continuing the caller's traceparent (create_service_app calls us
     # before it makes the app).
     FalconInstrumentor().instrument()
-    # requests: a client span per call, and traceparent on the wire (InternalClient).
-    RequestsInstrumentor().instrument()
+    # urllib3: a client span per call, and traceparent on the wire (InternalClient).
+    URLLib3Instrumentor().instrument()
     # SQLAlchemy: a span per statement, per engine (trace_engine: the ones made before
     # now are passed in, create_db_engine hands over the ones made later). Not the
     # instrumentor's instrument(): it wraps create_async_engine too, which imports
@@ -124,12 +124,12 @@ def uninstrument() -> None:
     """Remove the instrumentation again (tests); the provider stays (one per process)."""
     global _instrumented
     from opentelemetry.instrumentation.falcon import FalconInstrumentor
-    from opentelemetry.instrumentation.requests import RequestsInstrumentor
+    from opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor
     from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
     with _lock:
         if _instrumented:
             FalconInstrumentor().uninstrument()
-            RequestsInstrumentor().uninstrument()
+            URLLib3Instrumentor().uninstrument()
             EngineTracer.remove_all_event_listeners()
             _traced_engines.clear()
             _instrumented = False

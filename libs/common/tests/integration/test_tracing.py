@@ -183,3 +183,20 @@ def test_tracing_stays_off_without_an_endpoint(monkeypatch):
     assert tracing.traceparent() is None
     assert trace.get_current_span().get_span_context().is_valid is False
     assert isinstance(falcon.App(), falcon.App)
+
+
+def test_a_call_to_a_peer_is_a_client_span_and_carries_its_traceparent(spans, fake_peer):
+    """InternalClient (urllib3): the call is a child of the current span, and the peer
+    receives that call's context, so the peer's server span continues the trace."""
+    from conduit_common.http import InternalClient
+    client = InternalClient(fake_peer.url, "auth")
+    with tracing.tracer().start_as_current_span("caller") as caller:
+        client.get_json("/internal/events", {"after": "0"})
+    finished = spans.get_finished_spans()
+    calls = [s for s in finished if s.kind == SpanKind.CLIENT]
+    sent = fake_peer.requests[0][1].get("traceparent", "")
+
+    assert len(calls) == 1
+    assert calls[0].parent.span_id == caller.get_span_context().span_id
+    assert sent.split("-")[1:3] == [f"{calls[0].context.trace_id:032x}",
+                                    f"{calls[0].context.span_id:016x}"]
