@@ -1,9 +1,9 @@
 """The read models articles keeps: auth's users (shared declaration) and profiles' follows."""
-from sqlalchemy import tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from conduit_common.events.model import Event
-from conduit_common.events.projector import Projection
+from conduit_common.events.projector import Projection, batch_rows
 from conduit_common.events.users import users_projection
 
 from conduit_articles.models import FOLLOWS, USERS
@@ -34,8 +34,11 @@ def follow_statements(events: list[Event]) -> list:
 def _insert_follows(pairs) -> list:
     if not pairs:
         return []
-    return [pg_insert(FOLLOWS).values(
-        [{"follower_id": a, "followee_id": b} for a, b in pairs]).on_conflict_do_nothing()]
+    columns = (FOLLOWS.c.follower_id, FOLLOWS.c.followee_id)
+    batch = batch_rows([{"follower_id": a, "followee_id": b} for a, b in pairs], *columns)
+    return [pg_insert(FOLLOWS).from_select(
+        [c.name for c in columns], select(batch.c.follower_id, batch.c.followee_id)
+    ).on_conflict_do_nothing()]
 
 
 def _load_follows(session, rows: list[dict]) -> None:

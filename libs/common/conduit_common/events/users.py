@@ -7,11 +7,11 @@ overlapping the feed, and batches are all harmless.
 """
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, Table, Text, func
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, Table, Text, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from conduit_common.events.model import Event
-from conduit_common.events.projector import Projection
+from conduit_common.events.projector import Projection, batch_rows
 
 USER_EVENTS = frozenset({"UserRegistered", "UserChanged"})
 USER_FIELDS = ("id", "username", "bio", "image", "version", "token_version")
@@ -66,7 +66,9 @@ def upsert_users_statements(table: Table, rows) -> list:
     users = _newest_per_user(rows)
     if not users:
         return []
-    statement = pg_insert(table).values(users)
+    batch = batch_rows(users, *(table.c[field] for field in USER_FIELDS))
+    statement = pg_insert(table).from_select(
+        USER_FIELDS, select(*(batch.c[field] for field in USER_FIELDS)))
     excluded = statement.excluded
     return [statement.on_conflict_do_update(
         index_elements=[table.c.id],
