@@ -1,5 +1,5 @@
 """The read models articles keeps: auth's users (shared declaration) and profiles' follows."""
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from conduit_common.events.model import Event
@@ -16,6 +16,26 @@ def _pair(data: dict) -> tuple[int, int]:
     return int(data["follower_id"]), int(data["followee_id"])
 
 
+def _follows_insert():
+    columns = (FOLLOWS.c.follower_id, FOLLOWS.c.followee_id)
+    batch = batch_rows("follows_added", *columns)
+    return pg_insert(FOLLOWS).from_select(
+        [c.name for c in columns], select(batch.c.follower_id, batch.c.followee_id)
+    ).on_conflict_do_nothing()
+
+
+# Built once (Projection): the rows to add as a JSON list, the pairs to remove as an
+# expanding IN.
+INSERT_FOLLOWS = _follows_insert()
+DELETE_FOLLOWS = FOLLOWS.delete().where(
+    tuple_(FOLLOWS.c.follower_id, FOLLOWS.c.followee_id).in_(
+        bindparam("follows_removed", expanding=True)))
+
+
+def _rows(pairs) -> list[dict]:
+    return [{"follower_id": a, "followee_id": b} for a, b in pairs]
+
+
 def follow_statements(events: list[Event]) -> list:
     """The last event per pair decides (feed order), then one insert and one delete:
     disjoint pairs, so they can run in one statement (Projection)."""
@@ -23,27 +43,19 @@ def follow_statements(events: list[Event]) -> list:
     for event in events:
         if event.type in (FOLLOW_ADDED, FOLLOW_REMOVED):
             final[_pair(event.data)] = event.type == FOLLOW_ADDED
-    statements = _insert_follows([pair for pair, present in final.items() if present])
+    added = [pair for pair, present in final.items() if present]
     removed = [pair for pair, present in final.items() if not present]
+    parts = []
+    if added:
+        parts.append((INSERT_FOLLOWS, {"follows_added": _rows(added)}))
     if removed:
-        statements.append(FOLLOWS.delete().where(
-            tuple_(FOLLOWS.c.follower_id, FOLLOWS.c.followee_id).in_(removed)))
-    return statements
-
-
-def _insert_follows(pairs) -> list:
-    if not pairs:
-        return []
-    columns = (FOLLOWS.c.follower_id, FOLLOWS.c.followee_id)
-    batch = batch_rows([{"follower_id": a, "followee_id": b} for a, b in pairs], *columns)
-    return [pg_insert(FOLLOWS).from_select(
-        [c.name for c in columns], select(batch.c.follower_id, batch.c.followee_id)
-    ).on_conflict_do_nothing()]
+        parts.append((DELETE_FOLLOWS, {"follows_removed": removed}))
+    return parts
 
 
 def _load_follows(session, rows: list[dict]) -> None:
-    for statement in _insert_follows([_pair(row) for row in rows]):
-        session.execute(statement)
+    if rows:
+        session.execute(INSERT_FOLLOWS, {"follows_added": _rows(_pair(row) for row in rows)})
 
 
 FOLLOWS_PROJECTION = Projection(

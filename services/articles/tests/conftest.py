@@ -160,8 +160,8 @@ class ReadModels:
         kind = FOLLOW_ADDED if present else FOLLOW_REMOVED
         event = Event(START, kind, {"follower_id": follower_id, "followee_id": followee_id})
         with self._sessions.session() as session:
-            for statement in follow_statements([event]):
-                session.execute(statement)
+            for statement, values in follow_statements([event]):
+                session.execute(statement, values)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ import sqlalchemy
 from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Executable, MetaData, Table,
-                        Text, column, func, literal, select, text)
+                        Text, bindparam, column, func, select, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
@@ -59,6 +59,11 @@ FAILURES = Counter("conduit_projector_failures_total",
                    ["projection"])
 
 
+# Combinations of a projection's statements kept per projector (the users projection has
+# one, the follows projection three).
+MAX_BATCH_SHAPES = 16
+
+
 def projection_positions_table(metadata: MetaData) -> Table:
     """Declare the position table on a consumer's MetaData (its schema)."""
     return Table(
@@ -71,18 +76,27 @@ def projection_positions_table(metadata: MetaData) -> Table:
     )
 
 
+# One statement of a batch: the statement, built once with bind parameters, and this
+# batch's values for them.
+BatchPart = tuple[Executable, dict]
+
+
 @dataclass(frozen=True)
 class Projection:
     """How one source's events land in a consumer's tables.
 
-    `apply_statements(events)` returns plain INSERT/UPDATE/DELETE statements. They run
-    together in one SQL statement, so they share one snapshot and do not see each
-    other's changes: each row may be touched by at most one of them, once (collapse a
-    batch per key first, as the users and follows projections do).
+    `apply_statements(events)` returns (statement, values) pairs: plain INSERT, UPDATE
+    or DELETE statements with bind parameters, built once (constants of the projection,
+    so SQLAlchemy compiles each combination once and never rebuilds them), and the
+    batch's values. Parameter names must differ across a projection's statements, and
+    from the position's (`position_*`). The statements run together in one SQL
+    statement, so they share one snapshot and do not see each other's changes: each row
+    may be touched by at most one of them, once (collapse a batch per key first, as the
+    users and follows projections do).
     """
 
     name: str
-    apply_statements: Callable[[list[Event]], list[Executable]]
+    apply_statements: Callable[[list[Event]], list[BatchPart]]
     load_snapshot: Callable[[Session, list[dict]], None]
     reset: Callable[[Session], None]
 
@@ -115,6 +129,18 @@ class PositionStore:
             set_={"seq": statement.excluded.seq,
                   "caught_up": statement.excluded.caught_up, "updated_at": func.now()})
 
+    def bound_save_statement(self):
+        """save_statement with bind parameters (position_source, position_seq,
+        position_caught_up): one object for every batch (Projector._apply)."""
+        statement = pg_insert(self._table).values(
+            source=bindparam("position_source", type_=Text),
+            seq=bindparam("position_seq", type_=BigInteger),
+            caught_up=bindparam("position_caught_up", type_=Boolean))
+        return statement.on_conflict_do_update(
+            index_elements=[self._table.c.source],
+            set_={"seq": statement.excluded.seq,
+                  "caught_up": statement.excluded.caught_up, "updated_at": func.now()})
+
     def forget(self, session, name: str) -> None:
         session.execute(self._table.delete().where(self._table.c.source == name))
 
@@ -125,15 +151,16 @@ class PositionStore:
         return count == len(set(names))
 
 
-def batch_rows(rows: list[dict], *columns: Column):
-    """A batch's rows as the derived table `batch`, read from one JSON parameter.
+def batch_rows(parameter: str, *columns: Column):
+    """A batch's rows as the derived table `batch`, read from the JSON array bound to
+    `parameter` (a list of dicts with a value for each of `columns`).
 
     A multi-row VALUES has a shape per number of rows, and SQLAlchemy does not cache its
     compiled form at all: compiling every batch's statement anew was about 15 % of a
     projector's CPU under the bench's write mix (py-spy). This is one shape for any
-    batch, compiled once. `rows` hold JSON values for `columns` (names and SQL types).
+    batch.
     """
-    return func.jsonb_to_recordset(literal(rows, JSONB)).table_valued(
+    return func.jsonb_to_recordset(bindparam(parameter, type_=JSONB)).table_valued(
         *(column(c.name, c.type) for c in columns)).render_derived(name="batch", with_types=True)
 
 
@@ -214,6 +241,10 @@ class Projector:
         self._snapshot_page = snapshot_page
         self._wait = wait_seconds
         self._tracked: Tracked | None = None   # None: read it from the database
+        # The batch statement per combination of the projection's statements: built
+        # and compiled once, then only executed with each batch's values.
+        self._save = positions.bound_save_statement()
+        self._batch_statements: dict[tuple, Executable] = {}
 
     # One step at a time (tests drive these directly)
 
@@ -256,13 +287,26 @@ class Projector:
     def _apply(self, events: list[Event], position: Position, caught_up: bool) -> None:
         """The batch's statements and the new position as one statement, in autocommit:
         Postgres runs a statement atomically, so both land or neither does."""
-        statement = self._positions.save_statement(self.projection.name, position, caught_up)
-        applying = self.projection.apply_statements(events) if events else []
-        if applying:
-            statement = statement.add_cte(
-                *(part.cte(f"apply_{i}") for i, part in enumerate(applying)))
+        parts = self.projection.apply_statements(events) if events else []
+        values = {"position_source": self.projection.name, "position_seq": position.seq,
+                  "position_caught_up": caught_up}
+        for _, part_values in parts:
+            values.update(part_values)
         with self._autocommit.connect() as connection:
-            connection.execute(statement)
+            connection.execute(self._batch_statement(tuple(part for part, _ in parts)), values)
+
+    def _batch_statement(self, parts: tuple) -> Executable:
+        """The position upsert carrying `parts` as data-modifying CTEs (built once)."""
+        statement = self._batch_statements.get(parts)
+        if statement is None:
+            if len(self._batch_statements) >= MAX_BATCH_SHAPES:
+                self._batch_statements.clear()   # a projection that builds statements per batch
+            statement = self._save
+            if parts:
+                statement = statement.add_cte(
+                    *(part.cte(f"apply_{i}") for i, part in enumerate(parts)))
+            self._batch_statements[parts] = statement
+        return statement
 
     def rebuild(self) -> None:
         """Empty the projection, load the owner's snapshot, then follow from its position."""

@@ -61,32 +61,36 @@ def _newest_per_user(rows) -> list[dict]:
     return list(newest.values())
 
 
-def upsert_users_statements(table: Table, rows) -> list:
-    """At most one INSERT .. ON CONFLICT: newer versions overwrite, older ones are no-ops."""
-    users = _newest_per_user(rows)
-    if not users:
-        return []
-    batch = batch_rows(users, *(table.c[field] for field in USER_FIELDS))
+def users_upsert(table: Table):
+    """The upsert of a batch of users (bound to `users`: a list of rows as dicts):
+    newer versions overwrite, older ones are no-ops. Built once per table."""
+    batch = batch_rows("users", *(table.c[field] for field in USER_FIELDS))
     statement = pg_insert(table).from_select(
         USER_FIELDS, select(*(batch.c[field] for field in USER_FIELDS)))
     excluded = statement.excluded
-    return [statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[table.c.id],
         set_={field: excluded[field] for field in USER_FIELDS if field != "id"},
-        where=table.c.version < excluded.version)]
+        where=table.c.version < excluded.version)
 
 
-def upsert_users(session, table: Table, rows) -> None:
-    for statement in upsert_users_statements(table, rows):
-        session.execute(statement)
+def upsert_users(session, table: Table, rows, upsert=None) -> None:
+    """Land users' rows (dicts, as events and snapshots carry them) in a users table,
+    the newest version per user winning; `upsert`: users_upsert(table), if built."""
+    users = _newest_per_user(rows)
+    if users:
+        session.execute(upsert if upsert is not None else users_upsert(table), {"users": users})
 
 
 def users_projection(table: Table, name: str = "auth-users") -> Projection:
+    upsert = users_upsert(table)
+
     def apply_statements(events: list[Event]) -> list:
-        return upsert_users_statements(table, [e.data for e in events if e.type in USER_EVENTS])
+        users = _newest_per_user(e.data for e in events if e.type in USER_EVENTS)
+        return [(upsert, {"users": users})] if users else []
 
     def load_snapshot(session, rows: list[dict]) -> None:
-        upsert_users(session, table, rows)
+        upsert_users(session, table, rows, upsert)
 
     def reset(session) -> None:
         session.execute(table.delete())

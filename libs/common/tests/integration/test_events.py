@@ -150,7 +150,7 @@ def counting_projection(notes: Table, fail: list | None = None) -> Projection:
         if fail:
             fail.pop()
             statements.append(notes.insert().values(name=None, times=1))
-        return statements
+        return [(statement, {}) for statement in statements]   # values inline
 
     def load_snapshot(session, rows):
         for statement in upserts([r["name"] for r in rows]):

@@ -131,8 +131,8 @@ def test_the_projectors_batch_links_to_the_writes_that_recorded_its_events(spans
 
     def apply(events):
         seen.extend(e.data for e in events)
-        return [pg_insert(notes).values(name=event.data["name"], times=1)
-                .on_conflict_do_nothing() for event in events]
+        return [(pg_insert(notes).values(name=event.data["name"], times=1)
+                 .on_conflict_do_nothing(), {}) for event in events]
 
     projection = Projection("trace-notes", apply, lambda s, rows: None,
                             lambda s: s.execute(notes.delete()))
