@@ -22,7 +22,7 @@ import jwt
 from conduit_common.errors import Unauthorized
 from conduit_common.keys import KeySet, SigningKey, owner_of
 from conduit_common.ports import PRIVATE_PREFIX
-from conduit_common.tokens import ALGORITHM, InvalidToken, decode_signed
+from conduit_common.tokens import ALGORITHM, InvalidToken, VerifiedTokens, decode_signed
 
 SERVICE_TOKEN_SECONDS = 60
 REFRESH_BEFORE_SECONDS = 15
@@ -32,6 +32,8 @@ MAX_SERVICE_TOKEN_SECONDS = 300
 # Caller and owner run on different hosts: allow this much clock difference.
 LEEWAY_SECONDS = 5
 REQUIRED_CLAIMS = ["iss", "sub", "aud", "iat", "exp"]
+# Verified service tokens kept per process: a few callers, one current token each.
+VERIFIED_SERVICE_TOKENS = 64
 
 
 class ServiceTokenSigner:
@@ -66,13 +68,28 @@ class ServiceTokenSigner:
 
 
 class ServiceTokenVerifier:
-    """The owner's side: which trusted caller a token speaks for."""
+    """The owner's side: which trusted caller a token speaks for.
 
-    def __init__(self, service: str, trusted: KeySet):
+    A caller sends one token for most of a minute (ServiceTokenSigner), a projector
+    with every poll: verified tokens are kept (tokens.VerifiedTokens), since verifying
+    the signature each time was some 14 % of auth's internal worker under the bench's
+    write mix.
+    """
+
+    def __init__(self, service: str, trusted: KeySet,
+                 clock: Callable[[], float] = time.time):
         self._service = service
         self._trusted = trusted
+        self._verified = VerifiedTokens(VERIFIED_SERVICE_TOKENS, clock, leeway=LEEWAY_SECONDS)
 
     def verify(self, token: str) -> str:
+        caller = self._verified.get(token)
+        if caller is None:
+            caller, expires = self._verify_signed(token)
+            self._verified.put(token, caller, expires)
+        return caller
+
+    def _verify_signed(self, token: str) -> tuple[str, float]:
         kid, claims = decode_signed(token, self._trusted, audience=self._service,
                                     required=REQUIRED_CLAIMS, leeway=LEEWAY_SECONDS)
         caller = owner_of(kid)
@@ -84,7 +101,7 @@ class ServiceTokenVerifier:
             raise InvalidToken("iat and exp must be numbers") from ex
         if lifetime > MAX_SERVICE_TOKEN_SECONDS:
             raise InvalidToken(f"a service token may live {MAX_SERVICE_TOKEN_SECONDS} s at most")
-        return caller
+        return caller, float(claims["exp"])
 
 
 def is_internal_api(path: str) -> bool:

@@ -12,6 +12,7 @@ from conduit_common.app import create_service_app
 from conduit_common.keys import KeySet, SigningKey
 from conduit_common.service_auth import ServiceTokenSigner
 from conduit_common.testing.keys import SERVICE_KEYS, USER_TOKEN_KEY, internal_headers
+from conduit_common.tokens import InvalidToken
 
 INTERNAL_PORT = 9100
 
@@ -155,3 +156,45 @@ def test_the_signer_reuses_its_token_and_renews_it_before_expiry():
     claims = jwt.decode(renewed, options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] == 60
     assert (claims["iss"], claims["sub"], claims["aud"]) == ("profiles", "profiles", "auth")
+
+
+def _counting_decode(monkeypatch) -> list:
+    from conduit_common import service_auth
+    calls, real = [], service_auth.decode_signed
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(service_auth, "decode_signed", counting)
+    return calls
+
+
+def test_a_callers_token_is_verified_once_then_answered_until_it_expires(monkeypatch):
+    from conduit_common.service_auth import LEEWAY_SECONDS, ServiceTokenVerifier
+    calls = _counting_decode(monkeypatch)
+    now = [time.time()]
+    verifier = ServiceTokenVerifier("auth", KeySet.of(SERVICE_KEYS["profiles"]),
+                                    clock=lambda: now[0])
+    token = ServiceTokenSigner(SERVICE_KEYS["profiles"], "auth", ttl=60,
+                               clock=lambda: now[0]).token()
+
+    answers = [verifier.verify(token) for _ in range(3)]
+    now[0] += 60 + LEEWAY_SECONDS - 1
+    still = verifier.verify(token)
+    now[0] += 2
+    with pytest.raises(InvalidToken, match="expired"):
+        verifier.verify(token)
+
+    assert answers == ["profiles"] * 3 and still == "profiles"
+    assert len(calls) == 1
+
+
+def test_a_refused_service_token_is_checked_again_every_time(monkeypatch):
+    from conduit_common.service_auth import ServiceTokenVerifier
+    calls = _counting_decode(monkeypatch)
+    verifier = ServiceTokenVerifier("auth", KeySet.of(SERVICE_KEYS["profiles"]))
+    other_audience = ServiceTokenSigner(SERVICE_KEYS["profiles"], "profiles").token()
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            verifier.verify(other_audience)
+    assert len(calls) == 2
