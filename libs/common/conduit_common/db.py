@@ -54,9 +54,9 @@ def create_db_engine(url: str, pool_size: int = 5, application_name: str = "cond
 
     `autocommit` makes pooled connections rest in autocommit, the mode of most API
     requests (reads, see SessionManager): then only units of work that write switch a
-    connection's mode (about 18 us each way with psycopg2, and no round trip: see
-    _switch_autocommit_in_the_driver; some 5 % of a read request's CPU when every read
-    paid it). Only for engines whose every transaction
+    connection's mode (about 18 us each way, without a round trip:
+    _switch_autocommit_in_the_driver), which was some 5 % of a read request's CPU when
+    every read paid it. Only for engines whose every transaction
     goes through SessionManager, which asks for READ COMMITTED itself: anything else
     on such an engine (a bare Session, engine.begin()) would not be a transaction.
     """

@@ -112,34 +112,30 @@ class PositionStore:
 
     def __init__(self, table: Table):
         self._table = table
+        # The position upsert, built once with bind parameters (`values`): a projector
+        # sends it with every batch (Projector._apply).
+        statement = pg_insert(table).values(
+            source=bindparam("position_source", type_=Text),
+            seq=bindparam("position_seq", type_=BigInteger),
+            caught_up=bindparam("position_caught_up", type_=Boolean))
+        self.upsert = statement.on_conflict_do_update(
+            index_elements=[table.c.source],
+            set_={"seq": statement.excluded.seq,
+                  "caught_up": statement.excluded.caught_up, "updated_at": func.now()})
 
     def get(self, session, name: str) -> Tracked | None:
         row = session.execute(select(self._table.c.seq, self._table.c.caught_up)
                               .where(self._table.c.source == name)).first()
         return Tracked(Position(row.seq), row.caught_up) if row else None
 
+    @staticmethod
+    def values(name: str, position: Position, caught_up: bool) -> dict:
+        """The values of `upsert` for one projection's position."""
+        return {"position_source": name, "position_seq": position.seq,
+                "position_caught_up": caught_up}
+
     def save(self, session, name: str, position: Position, caught_up: bool) -> None:
-        session.execute(self.save_statement(name, position, caught_up))
-
-    def save_statement(self, name: str, position: Position, caught_up: bool):
-        statement = pg_insert(self._table).values(source=name, seq=position.seq,
-                                                  caught_up=caught_up)
-        return statement.on_conflict_do_update(
-            index_elements=[self._table.c.source],
-            set_={"seq": statement.excluded.seq,
-                  "caught_up": statement.excluded.caught_up, "updated_at": func.now()})
-
-    def bound_save_statement(self):
-        """save_statement with bind parameters (position_source, position_seq,
-        position_caught_up): one object for every batch (Projector._apply)."""
-        statement = pg_insert(self._table).values(
-            source=bindparam("position_source", type_=Text),
-            seq=bindparam("position_seq", type_=BigInteger),
-            caught_up=bindparam("position_caught_up", type_=Boolean))
-        return statement.on_conflict_do_update(
-            index_elements=[self._table.c.source],
-            set_={"seq": statement.excluded.seq,
-                  "caught_up": statement.excluded.caught_up, "updated_at": func.now()})
+        session.execute(self.upsert, self.values(name, position, caught_up))
 
     def forget(self, session, name: str) -> None:
         session.execute(self._table.delete().where(self._table.c.source == name))
@@ -243,7 +239,6 @@ class Projector:
         self._tracked: Tracked | None = None   # None: read it from the database
         # The batch statement per combination of the projection's statements: built
         # and compiled once, then only executed with each batch's values.
-        self._save = positions.bound_save_statement()
         self._batch_statements: dict[tuple, Executable] = {}
 
     # One step at a time (tests drive these directly)
@@ -288,8 +283,7 @@ class Projector:
         """The batch's statements and the new position as one statement, in autocommit:
         Postgres runs a statement atomically, so both land or neither does."""
         parts = self.projection.apply_statements(events) if events else []
-        values = {"position_source": self.projection.name, "position_seq": position.seq,
-                  "position_caught_up": caught_up}
+        values = self._positions.values(self.projection.name, position, caught_up)
         for _, part_values in parts:
             values.update(part_values)
         with self._autocommit.connect() as connection:
@@ -301,7 +295,7 @@ class Projector:
         if statement is None:
             if len(self._batch_statements) >= MAX_BATCH_SHAPES:
                 self._batch_statements.clear()   # a projection that builds statements per batch
-            statement = self._save
+            statement = self._positions.upsert
             if parts:
                 statement = statement.add_cte(
                     *(part.cte(f"apply_{i}") for i, part in enumerate(parts)))

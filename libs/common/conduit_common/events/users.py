@@ -5,6 +5,8 @@ Each event carries the user's whole public state and a version that auth raises 
 every change; a row is only overwritten by a newer version, so replays, snapshots
 overlapping the feed, and batches are all harmless.
 """
+import functools
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, Table, Text, func, select
@@ -61,6 +63,7 @@ def _newest_per_user(rows) -> list[dict]:
     return list(newest.values())
 
 
+@functools.cache
 def users_upsert(table: Table):
     """The upsert of a batch of users (bound to `users`: a list of rows as dicts):
     newer versions overwrite, older ones are no-ops. Built once per table."""
@@ -74,12 +77,12 @@ def users_upsert(table: Table):
         where=table.c.version < excluded.version)
 
 
-def upsert_users(session, table: Table, rows, upsert=None) -> None:
+def upsert_users(session, table: Table, rows) -> None:
     """Land users' rows (dicts, as events and snapshots carry them) in a users table,
-    the newest version per user winning; `upsert`: users_upsert(table), if built."""
+    the newest version per user winning."""
     users = _newest_per_user(rows)
     if users:
-        session.execute(upsert if upsert is not None else users_upsert(table), {"users": users})
+        session.execute(users_upsert(table), {"users": users})
 
 
 def users_projection(table: Table, name: str = "auth-users") -> Projection:
@@ -90,7 +93,7 @@ def users_projection(table: Table, name: str = "auth-users") -> Projection:
         return [(upsert, {"users": users})] if users else []
 
     def load_snapshot(session, rows: list[dict]) -> None:
-        upsert_users(session, table, rows, upsert)
+        upsert_users(session, table, rows)
 
     def reset(session) -> None:
         session.execute(table.delete())
