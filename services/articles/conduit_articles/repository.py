@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from conduit_articles import queries
-from conduit_articles.models import Article, ArticleCount, ArticleTag, Comment, Favorite, Tag
+from conduit_articles.models import Article, ArticleCount, ArticleTag, Comment, Tag
 from conduit_articles.queries import ArticleFilter
 
 SLUG_CONSTRAINT = "uq_articles_slug"
@@ -217,27 +217,19 @@ class ArticleRepository:
                     + [(kind, key, -1) for kind, key in gone])
         self._note_latest(article.author_id)
 
-    def add_favorite(self, article: ArticleRef, user_id: int) -> None:
-        """Idempotent; the counters move only when a row was really inserted."""
-        inserted = _referencing_article(lambda: self._session.execute(
-            pg_insert(Favorite).values(article_id=article.id, user_id=user_id,
-                                       article_created_at=article.created_at)
-            .on_conflict_do_nothing().returning(Favorite.article_id)).first())
-        if inserted:
-            self._move_favorites(article.id, user_id, +1)
+    def favorite(self, slug: str, user_id: int) -> ArticleRow | None:
+        """Idempotent; the counters move only when a row was really inserted. The
+        article as `user_id` now sees it, or None if there is no such article."""
+        row = _referencing_article(lambda: self._session.execute(
+            queries.favorite_statement(add=True),
+            {"article_slug": slug, "viewer_id": user_id}).first())
+        return _article(row) if row else None
 
-    def remove_favorite(self, article: ArticleRef, user_id: int) -> None:
-        deleted = self._session.execute(
-            delete(Favorite).where(Favorite.article_id == article.id, Favorite.user_id == user_id)
-            .returning(Favorite.article_id)).first()
-        if deleted:
-            self._move_favorites(article.id, user_id, -1)
-
-    def _move_favorites(self, article_id: int, user_id: int, step: int) -> None:
-        # `count = count + step` re-reads the row under its lock: no lost update.
-        self._session.execute(update(Article).where(Article.id == article_id)
-                              .values(favorites_count=Article.favorites_count + step))
-        self._count([("favoriter", user_id, step)])
+    def unfavorite(self, slug: str, user_id: int) -> ArticleRow | None:
+        """Idempotent, like favorite (a second unfavorite moves nothing)."""
+        row = self._session.execute(queries.favorite_statement(add=False),
+                                    {"article_slug": slug, "viewer_id": user_id}).first()
+        return _article(row) if row else None
 
     def _note_latest(self, author_id: int) -> None:
         """The author's newest article time, on their count row (the feed's cutoff).

@@ -10,8 +10,8 @@ from conduit_common.errors import NotFound, Unprocessable
 
 from conduit_articles import messages, presenters, rules
 from conduit_articles.queries import ArticleFilter
-from conduit_articles.repository import (ArticleRef, ArticleRepository, ArticleVanished,
-                                         CommentRepository, SlugTaken)
+from conduit_articles.repository import (ArticleRef, ArticleRepository, ArticleRow,
+                                         ArticleVanished, CommentRepository, SlugTaken)
 
 ARTICLE_FIELDS = ("title", "description", "body")
 
@@ -64,19 +64,20 @@ class ArticleService:
         self._articles.commit()
 
     def favorite(self, slug: str, user_id: int) -> dict:
-        ref = self._require(slug)
         try:
-            self._articles.add_favorite(ref, user_id)
+            row = self._articles.favorite(slug, user_id)
         except ArticleVanished as ex:   # deleted between the lookup and the write
             raise NotFound(messages.ARTICLE_NOT_FOUND) from ex
-        self._articles.commit()
-        return self._single(ref.id, user_id)
+        return self._favorite_answer(row)
 
     def unfavorite(self, slug: str, user_id: int) -> dict:
-        ref = self._require(slug)
-        self._articles.remove_favorite(ref, user_id)
+        return self._favorite_answer(self._articles.unfavorite(slug, user_id))
+
+    def _favorite_answer(self, row: ArticleRow | None) -> dict:
+        if row is None:
+            raise NotFound(messages.ARTICLE_NOT_FOUND)
         self._articles.commit()
-        return self._single(ref.id, user_id)
+        return {"article": presenters.article(row)}
 
     def tags(self) -> dict:
         return {"tags": self._articles.tags()}

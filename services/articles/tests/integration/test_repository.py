@@ -1,5 +1,8 @@
 """The repository on the real Postgres: filters, order, tags, favorites, slugs, cascade,
 the maintained counts, and the users and follows read models."""
+import threading
+import time
+
 import pytest
 import sqlalchemy
 
@@ -65,7 +68,7 @@ def test_favorited_filter_and_viewer_flag(sessions, seed_article, directory):
     ann, bob = directory.add("ann"), directory.add("bob")
     liked, other = seed_article(), seed_article()
     with sessions.session() as session:
-        ArticleRepository(session).add_favorite(ref_of(session, liked), user_id=ann)
+        ArticleRepository(session).favorite(ref_of(session, liked).slug, user_id=ann)
     rows, total = page(sessions, ArticleFilter(favorited="ann"), viewer_id=ann)
     assert [(row.id, row.favorited, row.favorites_count) for row in rows] == [(liked, True, 1)]
     assert total == 1
@@ -93,12 +96,12 @@ def test_favorite_twice_counts_once_and_unfavorite_twice_never_goes_negative(
     article_id = seed_article()
     with sessions.session() as session:
         repository = ArticleRepository(session)
-        ref = ref_of(session, article_id)
-        repository.add_favorite(ref, 5)
-        repository.add_favorite(ref, 5)
+        slug = ref_of(session, article_id).slug
+        answers = [repository.favorite(slug, 5), repository.favorite(slug, 5)]
+        assert [(row.favorites_count, row.favorited) for row in answers] == [(1, True)] * 2
         assert repository.get(article_id, 5).favorites_count == 1
-        repository.remove_favorite(ref, 5)
-        repository.remove_favorite(ref, 5)
+        answers = [repository.unfavorite(slug, 5), repository.unfavorite(slug, 5)]
+        assert [(row.favorites_count, row.favorited) for row in answers] == [(0, False)] * 2
         row = repository.get(article_id, 5)
     assert (row.favorites_count, row.favorited) == (0, False)
 
@@ -154,8 +157,8 @@ def test_deleting_an_article_removes_its_comments_favorites_tag_links_and_counts
     seed_article(author_id=2, tags=["kept"])
     with sessions.session() as session:
         ref = ref_of(session, article_id)
-        ArticleRepository(session).add_favorite(ref, 3)
-        ArticleRepository(session).add_favorite(ref, 4)
+        ArticleRepository(session).favorite(ref.slug, 3)
+        ArticleRepository(session).favorite(ref.slug, 4)
         CommentRepository(session).add(article_id, 3, "nice")
     with sessions.session() as session:
         ArticleRepository(session).delete(ref_of(session, article_id))
@@ -197,19 +200,73 @@ def test_comments_of_an_article_carry_their_authors_and_an_unknown_article_is_no
         assert comments.of_article("nope", None) is None
 
 
-@pytest.mark.parametrize("write", ["favorite", "comment"])
-def test_writing_for_an_article_deleted_meanwhile_says_it_vanished(sessions, seed_article, write):
+def test_a_comment_for_an_article_deleted_meanwhile_says_it_vanished(sessions, seed_article):
     article_id = seed_article()
     with sessions.session() as session:
-        ref = ref_of(session, article_id)
-    with sessions.session() as session:
-        ArticleRepository(session).delete(ref)
+        ArticleRepository(session).delete(ref_of(session, article_id))
     with pytest.raises(ArticleVanished):
         with sessions.session() as session:
-            if write == "favorite":
-                ArticleRepository(session).add_favorite(ref, 5)
-            else:
-                CommentRepository(session).add(article_id, 5, "too late")
+            CommentRepository(session).add(article_id, 5, "too late")
+
+
+def test_favorites_of_a_deleted_article_find_no_article(sessions, seed_article, counts):
+    article_id = seed_article()
+    with sessions.session() as session:
+        slug = ref_of(session, article_id).slug
+        ArticleRepository(session).delete(ref_of(session, article_id))
+    with sessions.session() as session:
+        repository = ArticleRepository(session)
+        assert (repository.favorite(slug, 5), repository.unfavorite(slug, 5)) == (None, None)
+    assert counts.stored() == counts.brute_force()
+
+
+def test_favoriting_an_article_while_its_deletion_commits_says_it_vanished(
+        engine, sessions, seed_article):
+    """The favorite's statement saw the article, its deletion commits before the
+    favorite row's foreign key is checked: a clear error (404 above), no orphan row."""
+    article_id = seed_article()
+    with sessions.session() as session:
+        slug = ref_of(session, article_id).slug
+    deleting = engine.connect().execution_options(isolation_level="READ COMMITTED")
+    outcome = {}
+    try:
+        deleting.begin()
+        deleting.execute(sqlalchemy.text("DELETE FROM articles.articles WHERE id = :id"),
+                         {"id": article_id})
+
+        def favorite():
+            try:
+                with sessions.session() as session:
+                    outcome["row"] = ArticleRepository(session).favorite(slug, 5)
+            except ArticleVanished as ex:
+                outcome["vanished"] = ex
+
+        writer = threading.Thread(target=favorite)
+        writer.start()
+        wait_until_blocked_on_a_lock(engine)
+        deleting.commit()
+        writer.join(timeout=10)
+    finally:
+        deleting.close()
+    assert "vanished" in outcome, outcome
+    with engine.connect() as connection:
+        assert connection.execute(sqlalchemy.text(
+            "SELECT count(*) FROM articles.favorites")).scalar_one() == 0
+        assert connection.execute(sqlalchemy.text(
+            "SELECT count(*) FROM articles.article_counts WHERE kind = 'favoriter'")
+        ).scalar_one() == 0
+
+
+def wait_until_blocked_on_a_lock(engine, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    with engine.connect() as connection:
+        while time.monotonic() < deadline:
+            if connection.execute(sqlalchemy.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'")).scalar_one():
+                return
+            time.sleep(0.01)
+    raise AssertionError("the favorite never waited for the deletion's lock")
 
 
 def test_a_renamed_user_is_found_by_the_new_name_and_not_the_old(

@@ -88,3 +88,21 @@ def test_every_filter_together_returns_every_match_in_one_statement(
         assert log.count == 1
         expected = brute_force(engine, f"a.author_id = {author} AND a.id % 2 = 0")
         assert total == len(rows) == expected > 0
+
+
+@pytest.mark.parametrize("action", ["favorite", "unfavorite"])
+def test_a_favorite_or_unfavorite_is_one_statement_that_answers_with_the_article(
+        engine, sessions, counts, directory, action):
+    seed_many(engine, counts, directory)
+    slug = "a-3"   # by u4, whom the viewer does not follow; not yet a favorite
+    with sessions.session() as session:
+        repository = ArticleRepository(session)
+        if action == "unfavorite":
+            repository.favorite(slug, VIEWER)
+        with counting_statements(engine) as log:
+            row = getattr(repository, action)(slug, VIEWER)
+    assert log.count == 1, log
+    assert (row.slug, row.favorited, row.favorites_count) == (slug, action == "favorite",
+                                                              int(action == "favorite"))
+    assert (row.author.username, row.author.following) == ("u4", False)
+    assert counts.stored() == counts.brute_force()

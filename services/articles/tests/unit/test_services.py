@@ -1,5 +1,6 @@
 """The service rules with a fake repository: no database, no network (and no peers:
 every read is answered from the service's own schema)."""
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -60,6 +61,18 @@ class FakeArticles:
         return ArticleRow(id=article_id, slug="s", title="t", description="d", author_id=1,
                           favorites_count=0, created_at=NOW, updated_at=NOW, tag_list=[],
                           favorited=False, author=Author("jake", None, None, False), body="b")
+
+    def favorite(self, slug, user_id):
+        return self._favorited(slug, user_id, True)
+
+    def unfavorite(self, slug, user_id):
+        return self._favorited(slug, user_id, False)
+
+    def _favorited(self, slug, user_id, favorited):
+        if slug not in self.refs:
+            return None
+        self.writes.append(("favorite" if favorited else "unfavorite", slug, user_id))
+        return replace(self.get(self.refs[slug].id, user_id), favorited=favorited)
 
     def page(self, filters, viewer_id, limit, offset):
         self.pages.append((filters, viewer_id, limit, offset))
@@ -133,6 +146,13 @@ def test_title_change_that_keeps_the_slug_does_not_touch_it():
     assert ("update", {"title": "Hello, world!"}) in articles.writes
 
 
+def test_favorite_answers_with_the_article_and_commits():
+    articles = FakeArticles(refs=[ref()])
+    answer = service(articles).favorite("s", 2)
+    assert answer["article"]["favorited"] is True
+    assert articles.writes == [("favorite", "s", 2), ("commit",)]
+
+
 def test_unknown_article_is_not_found():
     articles = FakeArticles()
     for call in (lambda s: s.favorite("nope", 1), lambda s: s.unfavorite("nope", 1),
@@ -162,7 +182,7 @@ def test_feed_is_the_page_of_the_viewers_followees():
 
 def test_favoriting_an_article_deleted_meanwhile_is_404_not_500():
     class Vanishing(FakeArticles):
-        def add_favorite(self, article, user_id):
+        def favorite(self, slug, user_id):
             raise ArticleVanished("deleted by its author a moment ago")
 
     articles = Vanishing(refs=[ref()])
