@@ -475,7 +475,7 @@ def main(argv=None) -> int:
     REPORTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     workers = os.environ.get("WEB_CONCURRENCY", "2")
-    threads = os.environ.get("GUNICORN_THREADS", "4")
+    threads = os.environ.get("GUNICORN_THREADS", "2")
     state_dir = ROOT / ".run" / "bench"
     peers_dest = peers.find(opts.peers)
     scale = opts.scale > 0 and not opts.url
