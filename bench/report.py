@@ -89,7 +89,7 @@ def section(run: dict) -> str:
                f"WEB_CONCURRENCY={s['workers']} per service, gunicorn `{s['worker_class']}` "
                f"workers (gthread; auth and profiles add one worker that serves only the "
                f"internal port, articles gives it a pool of INTERNAL_THREADS in each "
-               f"worker) with {s['threads']} public threads (observed threads per worker: "
+               f"worker); public threads per worker: {s['threads']} (observed threads per worker: "
                f"{s['observed_threads']})" + (
                    f"; the gateway's login and registration rate limits raised "
                    f"({s['gateway_limits']}) so that the seeding is not refused."

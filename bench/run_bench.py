@@ -59,6 +59,9 @@ SCALE_ENDPOINTS = ("list articles", "list by tag", "list by author", "list favor
                    "feed", "tags")
 SCALE_TARGET_RATIO = 1.5
 LAG_TARGET_P99_MS = 100
+# The public threads per worker when GUNICORN_THREADS is not set (the services'
+# gunicorn.conf.py; tests/deploy/test_gunicorn_config.py holds them to it).
+THREADS_BY_DEFAULT = "4 in articles, 2 in auth and profiles"
 # The gateway's per-client limits on login and registration would refuse the seeding
 # (20 registrations at once) and the bench's sign-ins: raised for the bench's own stack.
 GATEWAY_LIMITS = {"LOGIN_RATE": "100r/s", "LOGIN_BURST": "1000",
@@ -475,7 +478,8 @@ def main(argv=None) -> int:
     REPORTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     workers = os.environ.get("WEB_CONCURRENCY", "2")
-    threads = os.environ.get("GUNICORN_THREADS", "2")
+    # Unset: each service's own default (gunicorn.conf.py), as `make run` starts it.
+    threads = os.environ.get("GUNICORN_THREADS", "")
     state_dir = ROOT / ".run" / "bench"
     peers_dest = peers.find(opts.peers)
     scale = opts.scale > 0 and not opts.url
@@ -484,8 +488,9 @@ def main(argv=None) -> int:
     else:
         shutil.rmtree(state_dir, ignore_errors=True)   # fresh data every run
         stack = Stack.with_free_ports(
-            {"WEB_CONCURRENCY": workers, "GUNICORN_THREADS": threads, "LOG_LEVEL": "WARNING",
-             **GATEWAY_LIMITS}, state_dir, REPORTS / f"stack-{stamp}-gthread.log", "gthread")
+            {"WEB_CONCURRENCY": workers, "LOG_LEVEL": "WARNING", **GATEWAY_LIMITS,
+             **({"GUNICORN_THREADS": threads} if threads else {})},
+            state_dir, REPORTS / f"stack-{stamp}-gthread.log", "gthread")
     compare_sync = not opts.no_compare and not opts.url
     run = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "machine": report.machine()}
@@ -594,7 +599,7 @@ def main(argv=None) -> int:
              for ep, r in main_results]
     print()
     print(report.console(table, f"gthread workers (WEB_CONCURRENCY={workers}, "
-                                f"threads={threads})"))
+                                f"threads={threads or THREADS_BY_DEFAULT})"))
     for name, rss in run["rss"].items():
         print(f"peak RSS {name:9} {rss / 1024 / 1024:6.0f} MiB under load "
               f"({run['rss_processes'][name]} processes), "
@@ -619,7 +624,7 @@ def main(argv=None) -> int:
         row["request"] = shorten_paths(row["request"], data)
     run.update({
         "settings": {"launcher": " ".join(launcher_command()) if not opts.url else opts.url,
-                     "workers": workers, "threads": threads,
+                     "workers": workers, "threads": threads or THREADS_BY_DEFAULT,
                      "worker_class": "SplitPoolThreadWorker",
                      "observed_threads": ", ".join(map(str, observed)) or "?",
                      "connections": opts.connections, "wrk_threads": opts.threads,

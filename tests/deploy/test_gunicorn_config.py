@@ -23,6 +23,7 @@ PRINT_SETTINGS = """
 import json, os, runpy, sys
 settings = runpy.run_path(sys.argv[1])
 print(json.dumps({"workers": settings["workers"], "bind": settings["bind"],
+                  "threads": settings["threads"],
                   "internal_worker": os.environ.get("INTERNAL_WORKER")}))
 """
 
@@ -53,3 +54,13 @@ def test_an_operator_can_share_the_workers_again(service):
 
 def test_without_an_internal_port_there_is_no_internal_worker():
     assert settings("auth", WEB_CONCURRENCY="2")["workers"] == 2
+
+
+def test_articles_runs_four_public_threads_and_the_owners_two():
+    found = {service: settings(service)["threads"] for service in SERVICES}
+    assert found == {"auth": 2, "profiles": 2, "articles": 4}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_gunicorn_threads_sets_every_services_threads(service):
+    assert settings(service, GUNICORN_THREADS="3")["threads"] == 3

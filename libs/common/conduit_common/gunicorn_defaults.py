@@ -34,16 +34,27 @@ if os.environ.get("INTERNAL_PORT") and dedicated_internal_worker():
     workers += 1
 # gthread; the internal port gets a thread pool (or a worker) of its own.
 worker_class = "conduit_common.gunicorn_worker.SplitPoolThreadWorker"
-# Two threads per worker, not more. Python runs one thread of a process at a time, so a
-# third or fourth thread only helps while the others wait for Postgres; but each one
-# admits another request whose Postgres backend and GIL hand-offs then compete for the
-# CPU with everything else. Under the bench's write mix on two cores, the projection
-# lag's p99 was 36-76 ms with 2 threads, 50-108 with 3 and 62-181 with 4 (interleaved
-# 8 s runs, bench/analysis.md), for the same write throughput; small reads gained
-# 14-31 %, lists lost 8 % (within this machine's noise). Requests beyond the threads
-# wait in the worker's queue, where they take no CPU. A write that waits for its
-# consumers (read-your-writes, at most 250 ms) holds its thread meanwhile.
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# Public threads per worker: GUNICORN_THREADS, else the service's default (2 here;
+# articles' gunicorn.conf.py sets `threads = public_threads(4)` after this import).
+#
+# Why so few: Python runs one thread of a worker at a time, so more threads only help
+# while the others wait for Postgres, and each admits one more request whose Postgres
+# backend and GIL hand-offs compete for the CPU with everything else, the event path
+# included. The owners' (auth, profiles) requests are short: 2 threads. Under the
+# bench's write mix on two cores, the projection lag's p99 was 36-76 ms with 2 threads
+# everywhere and 62-181 ms with 4 (interleaved 8 s runs, bench/analysis.md), at the same
+# write throughput. Articles' reads wait longer on Postgres (a list or the feed is
+# about 1 ms of it): with 2 threads the feed left a quarter of the CPU idle, so
+# articles keeps 4, which left the lag as low (35-69 ms).
+# Requests beyond the threads wait in the worker's queue, where they take no CPU. A
+# write that waits for its consumers (read-your-writes, at most 250 ms) holds its thread.
+
+
+def public_threads(default: int) -> int:
+    return int(os.environ.get("GUNICORN_THREADS") or default)
+
+
+threads = public_threads(2)
 keepalive = 75            # longer than nginx's upstream keepalive_timeout (60 s)
 timeout = 30
 graceful_timeout = 20
