@@ -1,12 +1,15 @@
 """The internal port split and /metrics of the base app."""
 import dataclasses
+import gc
 
 import falcon
 import falcon.testing
 import pytest
 import sqlalchemy
+from prometheus_client import Gauge, generate_latest
 
 from conduit_common.app import create_service_app
+from conduit_common.metrics import SAMPLER, GaugeSampler, instrument_pool
 from conduit_common.testing.keys import internal_headers
 
 INTERNAL_PORT = 9100
@@ -83,3 +86,61 @@ def test_requests_are_counted_by_route_template_not_by_raw_path(split_client):
     assert float(line.rsplit(" ", 1)[1]) >= 3
     assert 'route="/api/items/a"' not in text
     assert "conduit_http_request_duration_seconds_bucket" in text
+
+
+def gauge_value(text: str, name: str, service: str) -> float:
+    line = next(line for line in text.splitlines()
+                if line.startswith(f"{name}{{") and f'service="{service}"' in line)
+    return float(line.rsplit(" ", 1)[1])
+
+
+def test_the_in_flight_gauge_counts_the_request_being_answered(settings, codec):
+    seen = {}
+
+    class Watch:
+        uses_database = False
+
+        def on_get(self, req, resp):
+            SAMPLER.sample()   # what the sampler thread does every second
+            seen["during"] = gauge_value(generate_latest().decode(),
+                                         "conduit_http_requests_in_flight", "watched")
+
+    app = create_service_app("watched", settings,
+                             sqlalchemy.create_engine(settings.database_url), codec=codec)
+    app.add_route("/api/watch", Watch())
+    assert falcon.testing.TestClient(app).simulate_get("/api/watch").status_code == 200
+    SAMPLER.sample()
+    after = gauge_value(generate_latest().decode(), "conduit_http_requests_in_flight", "watched")
+    assert (seen["during"], after) == (1.0, 0.0)
+
+
+def test_sampled_gauges_add_up_live_sources_and_forget_dead_ones():
+    gauge = Gauge("conduit_test_sampled", "test", ["service"]).labels("s")
+    sampler = GaugeSampler(interval=3600)
+
+    class Source:
+        def __init__(self, value):
+            self.value = value
+
+    kept, dropped = Source(2), Source(5)
+    sampler.add(gauge, kept, lambda source: source.value)
+    sampler.add(gauge, dropped, lambda source: source.value)
+    assert gauge._value.get() == 7
+    del dropped
+    gc.collect()
+    kept.value = 3
+    sampler.sample()
+    assert gauge._value.get() == 3
+
+
+def test_the_pool_gauge_follows_checked_out_connections(settings, codec):
+    engine = sqlalchemy.create_engine("sqlite://", poolclass=sqlalchemy.pool.QueuePool)
+    instrument_pool(engine, "pooled")
+    with engine.connect():
+        SAMPLER.sample()
+        during = gauge_value(generate_latest().decode(),
+                             "conduit_db_pool_connections_in_use", "pooled")
+    SAMPLER.sample()
+    after = gauge_value(generate_latest().decode(), "conduit_db_pool_connections_in_use",
+                        "pooled")
+    assert (during, after) == (1.0, 0.0)
