@@ -11,11 +11,18 @@ from conduit_common.text import nul_field
 
 
 def iso_timestamp(moment: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds and Z, e.g. 2026-11-26T08:04:59.123Z."""
+    """ISO 8601 in UTC with milliseconds and Z, e.g. 2026-11-26T08:04:59.123Z.
+
+    A list page formats 40 of these: with strftime they were 9 % of an articles
+    worker's time on the feed. isoformat is C code, and psycopg2 hands out times in
+    the server's zone (UTC by default: `timezone.utc` itself), so most need no
+    conversion. The milliseconds are cut, not rounded, as before.
+    """
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    elif moment.tzinfo is not timezone.utc:
+        moment = moment.astimezone(timezone.utc)
+    return moment.isoformat(timespec="milliseconds")[:-len("+00:00")] + "Z"
 
 
 def _default(value):

@@ -27,6 +27,14 @@ def test_timestamp_is_utc_with_milliseconds_and_z():
     assert iso_timestamp(moment) == "2026-11-26T08:04:59.123Z"
 
 
+def test_timestamps_in_other_zones_are_given_in_utc_with_milliseconds_cut():
+    berlin = timezone(timedelta(hours=1))
+    assert iso_timestamp(datetime(2026, 1, 1, 0, 30, 0, 999999, tzinfo=berlin)) == (
+        "2025-12-31T23:30:00.999Z")
+    assert iso_timestamp(datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)) == (
+        "2026-06-01T12:00:00.000Z")
+
+
 def test_naive_timestamp_is_taken_as_utc():
     assert iso_timestamp(datetime(2026, 1, 2, 3, 4, 5)) == "2026-01-02T03:04:05.000Z"
 
