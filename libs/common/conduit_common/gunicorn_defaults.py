@@ -41,11 +41,12 @@ worker_class = "conduit_common.gunicorn_worker.SplitPoolThreadWorker"
 # while the others wait for Postgres, and each admits one more request whose Postgres
 # backend and GIL hand-offs compete for the CPU with everything else, the event path
 # included. The owners' (auth, profiles) requests are short: 2 threads. Under the
-# bench's write mix on two cores, the projection lag's p99 was 36-76 ms with 2 threads
-# everywhere and 62-181 ms with 4 (interleaved 8 s runs, bench/analysis.md), at the same
-# write throughput. Articles' reads wait longer on Postgres (a list or the feed is
-# about 1 ms of it): with 2 threads the feed left a quarter of the CPU idle, so
-# articles keeps 4, which left the lag as low (35-69 ms).
+# bench's write mix on two cores, the projection lag's p99 was 57 ms (median of 12
+# runs) with 2 threads everywhere and 90 ms (18 runs, up to 192) with 4, at the same
+# write throughput (interleaved 8 s runs, bench/analysis.md). Articles' reads wait
+# longer on Postgres (a list or the feed is about 1 ms of it): with 2 threads the feed
+# left a quarter of the CPU idle, so articles keeps 4, which left the lag as low
+# (43-69 ms in 3 runs).
 # Requests beyond the threads wait in the worker's queue, where they take no CPU. A
 # write that waits for its consumers (read-your-writes, at most 250 ms) holds its thread.
 
