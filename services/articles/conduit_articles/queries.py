@@ -254,10 +254,18 @@ def single_query(viewer_id: int | None, *, slug: str | None = None, article_id: 
     return _single_statement(viewer_id is not None, by_slug), {**key, **_viewer(viewer_id)}
 
 
+def adding_to_counts(insert):
+    """An INSERT of (kind, key, count) rows into article_counts that adds each count
+    to the row already there: every writer moves the counts this way."""
+    return insert.on_conflict_do_update(
+        index_elements=[ARTICLE_COUNTS.c.kind, ARTICLE_COUNTS.c.key],
+        set_={"count": ARTICLE_COUNTS.c.count + insert.excluded["count"]})
+
+
 @lru_cache(maxsize=2)
 def favorite_statement(add: bool) -> Select:
-    """Favorite (`add`) or unfavorite the article `article_slug` for `viewer_id`, and read it back
-    as the viewer now sees it: one statement instead of a lookup, three writes and a read.
+    """Favorite (`add`) or unfavorite the article `article_slug` for `viewer_id`, and read
+    it back as the viewer now sees it: one statement, not a lookup, three writes, a read.
 
     The writes are data-modifying CTEs, each fed by the rows the one before it returned,
     so they run in the order every other writer locks in (the favorite row, the
@@ -285,12 +293,9 @@ def favorite_statement(add: bool) -> Select:
     moved = (update(ARTICLES).where(ARTICLES.c.id.in_(select(changed.c.article_id)))
              .values(favorites_count=ARTICLES.c.favorites_count + step)
              .returning(ARTICLES.c.favorites_count).cte("moved"))
-    count = pg_insert(ARTICLE_COUNTS).from_select(
+    counted = adding_to_counts(pg_insert(ARTICLE_COUNTS).from_select(
         ["kind", "key", "count"],
-        select(literal("favoriter"), viewer, literal(step)).select_from(moved))
-    counted = count.on_conflict_do_update(
-        index_elements=[ARTICLE_COUNTS.c.kind, ARTICLE_COUNTS.c.key],
-        set_={"count": ARTICLE_COUNTS.c.count + count.excluded["count"]}).cte("counted")
+        select(literal("favoriter"), viewer, literal(step)).select_from(moved))).cte("counted")
     columns = [column for column in _article_columns(True, with_body=True)
                if column.name not in ("favorites_count", "favorited")]
     statement = (select(*columns,

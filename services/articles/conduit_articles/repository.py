@@ -249,11 +249,8 @@ class ArticleRepository:
         (concurrent writers lock the rows in the same order: no deadlock)."""
         if not moves:
             return
-        statement = pg_insert(ArticleCount).values(
-            [{"kind": kind, "key": key, "count": step} for kind, key, step in sorted(moves)])
-        self._session.execute(statement.on_conflict_do_update(
-            index_elements=[ArticleCount.kind, ArticleCount.key],
-            set_={"count": ArticleCount.count + statement.excluded["count"]}))
+        self._session.execute(queries.adding_to_counts(pg_insert(ArticleCount).values(
+            [{"kind": kind, "key": key, "count": step} for kind, key, step in sorted(moves)])))
 
 
 class CommentRepository:

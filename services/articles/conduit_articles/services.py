@@ -66,7 +66,7 @@ class ArticleService:
     def favorite(self, slug: str, user_id: int) -> dict:
         try:
             row = self._articles.favorite(slug, user_id)
-        except ArticleVanished as ex:   # deleted between the lookup and the write
+        except ArticleVanished as ex:   # its deletion committed while the favorite waited
             raise NotFound(messages.ARTICLE_NOT_FOUND) from ex
         return self._favorite_answer(row)
 
@@ -125,7 +125,7 @@ class CommentService:
         article_id = self._article_id(slug)
         try:
             values = self._comments.add(article_id, author_id, body)
-        except ArticleVanished as ex:   # deleted between the lookup and the write
+        except ArticleVanished as ex:   # its deletion committed while the favorite waited
             raise NotFound(messages.ARTICLE_NOT_FOUND) from ex
         self._articles.commit()
         comment = {**values, "author_id": author_id}

@@ -133,7 +133,7 @@ def test_sampled_gauges_add_up_live_sources_and_forget_dead_ones():
     assert gauge._value.get() == 3
 
 
-def test_the_pool_gauge_follows_checked_out_connections(settings, codec):
+def test_the_pool_gauge_follows_checked_out_connections():
     engine = sqlalchemy.create_engine("sqlite://", poolclass=sqlalchemy.pool.QueuePool)
     instrument_pool(engine, "pooled")
     with engine.connect():
