@@ -11,6 +11,14 @@ BENCHMARKS = ROOT / "docs" / "benchmarks.md"
 ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
 HEADING = "## API throughput"
 COMPONENT_ORDER = ("gateway", "articles", "profiles", "auth", "projectors", "postgres", "wrk")
+# The phases run_bench probes the machine's speed around (bench/machine_speed.py).
+MAIN_PHASE = "small data set"
+LAG_PHASE = "write mix"
+LARGE_PHASE = "large data set"
+
+
+def peer_phase(name: str) -> str:
+    return f"{name} peer"
 
 
 def machine() -> dict:
@@ -112,11 +120,17 @@ def section(run: dict) -> str:
                    f"<= {tg['list_cpu_ms']:g} ms of CPU per list request across the stack; "
                    f"no 5xx; on the large data set p99 <= {tg['scale_ratio']:g}x the small "
                    f"set's; projection lag p99 <= {tg['lag_p99_ms']} ms.")
+    out += speed_section(run)
     out += ["", "### Results", ""]
-    out.append("| endpoint | request | req/s | p50 ms | p99 ms | non-2xx | 5xx | target | met |")
-    out.append("|---|---|---:|---:|---:|---:|---:|---|---|")
+    # Reports written before the speed probe have no speed to divide by: no column.
+    probed = "machine_speed" in run
+    speed = phase_speed(run, MAIN_PHASE)
+    out.append("| endpoint | request | req/s |" + (" req/s at ref. speed |" if probed else "")
+               + " p50 ms | p99 ms | non-2xx | 5xx | target | met |")
+    out.append("|---|---|---:|" + ("---:|" if probed else "") + "---:|---:|---:|---:|---|---|")
     for row in run["results"]:
-        out.append(f"| {row['name']} | `{row['request']}` | {row['rps']:.0f} | "
+        at_reference = (f" {_at_speed(row['rps'], speed)} |" if probed else "")
+        out.append(f"| {row['name']} | `{row['request']}` | {row['rps']:.0f} |{at_reference} "
                    f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['non_2xx']} | "
                    f"{row['5xx']} | {row['target']} | {row['met']} |")
     out.append("")
@@ -129,20 +143,26 @@ def section(run: dict) -> str:
     out.append("")
     out.append(f"Socket errors (connect/read/write/timeout) over all endpoints: "
                f"{run['socket_errors']}. 5xx over all endpoints: {run['total_5xx']}.")
+    split = any(row.get("machine") for row in run["results"])
     out += ["", "CPU used during each endpoint's run, as a share of the whole machine "
             f"({m['nproc']} CPUs = 100 %), the CPU time the stack spent per request, and "
             f"the rate that implies if the stack had the {m['nproc']} CPUs to itself "
-            "(CPUs / CPU per request; an upper bound that ignores waiting):", ""]
+            "(CPUs / CPU per request; an upper bound that ignores waiting)" + (
+                "; and the whole machine's CPU time that stayed idle (the run did not keep "
+                "the CPUs busy) or was stolen by the hypervisor (other VMs had the CPUs) "
+                "during the run:" if split else ":"), ""]
     out.append("| endpoint | " + " | ".join(COMPONENT_ORDER) +
-               " | total | CPU ms/request | implied req/s |")
-    out.append("|---|" + "---:|" * (len(COMPONENT_ORDER) + 3))
+               " | total | CPU ms/request | implied req/s |" +
+               (" machine idle / steal |" if split else ""))
+    out.append("|---|" + "---:|" * (len(COMPONENT_ORDER) + 3 + split))
     for row in run["results"]:
         cpu = row["cpu"]
         cells = [f"{100 * cpu.get(c, 0):.0f} %" for c in COMPONENT_ORDER]
         per_request = row["cpu_ms_per_request"]
         implied = m["nproc"] * 1000 / per_request if per_request else 0
         out.append(f"| {row['name']} | " + " | ".join(cells) +
-                   f" | {100 * sum(cpu.values()):.0f} % | {per_request:.1f} | {implied:.0f} |")
+                   f" | {100 * sum(cpu.values()):.0f} % | {per_request:.1f} | {implied:.0f} |"
+                   + (f" {_idle_steal(row.get('machine'))} |" if split else ""))
     out += ["", "Peak resident memory, summed over the gunicorn master and workers of each "
             "service, sampled every 0.5 s (seeding registers 20 users with argon2id, "
             "8 at a time):", ""]
@@ -205,6 +225,57 @@ def section(run: dict) -> str:
     if ANALYSIS.exists():
         out += ["", ANALYSIS.read_text().strip()]
     return "\n".join(out).rstrip() + "\n"
+
+
+def phase_speed(run: dict, phase: str) -> float | None:
+    """The mean speed of the probes around a phase (None when none succeeded)."""
+    speeds = [probe["speed"] for probe in run.get("machine_speed") or ()
+              if probe["phase"] == phase and probe.get("speed")]
+    return sum(speeds) / len(speeds) if speeds else None
+
+
+def _at_speed(rps: float, speed: float | None) -> str:
+    return "-" if speed is None else f"{rps / speed:.0f}"
+
+
+def _idle_steal(split: dict | None) -> str:
+    if not split:
+        return "-"
+    return f"{100 * split['idle']:.0f} % / {100 * split['steal']:.0f} %"
+
+
+def speed_section(run: dict) -> list[str]:
+    probes = run.get("machine_speed")
+    if not probes:
+        return []
+    reference_ms = 1000 * run["machine_speed_reference_s"]   # written with the probes
+    out = ["", "### Machine speed", ""]
+    out.append(
+        "This machine is shared and its speed moves by tens of percent from one minute to "
+        "the next, so before and after each phase `bench/machine_speed.py` times a fixed "
+        "CPU-bound probe: the same pure-Python dict, string and int work in one process per "
+        f"CPU at once, the best of a few repetitions. Speed = {reference_ms:.0f} ms (the "
+        "probe on this kind of machine at a quiet moment) / the probe's time: 1.0 = the quiet "
+        "machine, 0.8 = 20 % slower. To compare runs made at different moments, compare "
+        "req/s divided by the mean speed around the phase (\"req/s at ref. speed\" below) "
+        "rather than raw req/s; where before and after differ much, the machine changed "
+        "during the phase and its numbers are uncertain by about as much.")
+    out += ["", "| phase | before: speed (probe ms) | after: speed (probe ms) |",
+            "|---|---:|---:|"]
+    phases = list(dict.fromkeys(probe["phase"] for probe in probes))
+    for phase in phases:
+        found = {probe["when"]: probe for probe in probes if probe["phase"] == phase}
+        out.append(f"| {phase} | {_probe_cell(found.get('before'))} | "
+                   f"{_probe_cell(found.get('after'))} |")
+    return out
+
+
+def _probe_cell(probe: dict | None) -> str:
+    if probe is None:
+        return "-"
+    if not probe.get("speed"):
+        return "failed"
+    return f"{probe['speed']:.2f} ({1000 * probe['seconds']:.0f} ms)"
 
 
 def _ms(value) -> str:

@@ -15,7 +15,9 @@ After the small data set, the large one (bench/bulk_load.py: 100k users, 1M arti
 after the sync-worker comparison) and the list endpoints run again. During a write mix
 (favorites + follow/unfollow + profile updates) the projectors' /status gives the
 projection lag. With the RealWorld peers of ../shared/peers installed (--peers DEST),
-they are seeded and loaded with the same scenario in the same run.
+they are seeded and loaded with the same scenario in the same run. Before and after
+the load of each phase, bench/machine_speed.py times a fixed CPU probe: the machine's
+speed at that moment, to compare runs made at different moments.
 """
 import argparse
 import contextlib
@@ -36,6 +38,7 @@ from conduit_common.testing.postgres import free_port
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bulk_load  # noqa: E402
+import machine_speed  # noqa: E402
 import peers  # noqa: E402
 import procs  # noqa: E402
 import projectors  # noqa: E402
@@ -205,10 +208,12 @@ def load(stack, data, token: str, opts, only=None, warm=True, eps=None
         url = stack.api_url + ep["path"]
         if warm and opts.warmup:
             wrk.run(ep["name"], url, seconds=opts.warmup, **kwargs)
-        meter = procs.CpuMeter()
+        meter, machine = procs.CpuMeter(), machine_speed.MachineCpu()
         meter.start()
+        machine.start()
         result = wrk.run(ep["name"], url, seconds=opts.seconds, **kwargs)
         result.cpu = meter.stop()
+        result.machine = machine.stop()
         result.cpu["wrk"] = result.wrk_cpu_s / (result.seconds * (os.cpu_count() or 1))
         print(f"  {ep['name']:28} {result.rps:7.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
               f"p99 {result.p99_ms:6.1f} ms  non-2xx {result.non_2xx}  "
@@ -315,7 +320,7 @@ def rows(results) -> list[dict]:
                     "non_2xx": r.non_2xx, "5xx": r.status["5xx"], "status": r.status,
                     "socket_errors": r.socket_errors, "target": target,
                     "met": "yes" if met else "**no**", "cpu": r.cpu, "kind": ep["kind"],
-                    "cpu_ms_per_request": cpu_ms_per_request(r)})
+                    "cpu_ms_per_request": cpu_ms_per_request(r), "machine": r.machine})
     return out
 
 
@@ -346,7 +351,8 @@ def parse_args(argv=None):
 def summary(r: wrk.Result) -> dict:
     return {"name": r.name, "rps": r.rps, "p50_ms": r.p50_ms, "p99_ms": r.p99_ms,
             "non_2xx": r.non_2xx, "5xx": r.status["5xx"], "socket_errors": r.socket_errors,
-            "cpu_ms_per_request": cpu_ms_per_request(r) if r.cpu else None}
+            "cpu_ms_per_request": cpu_ms_per_request(r) if r.cpu else None,
+            "machine": r.machine}
 
 
 def write_mix(stack, data, token: str, opts) -> dict | None:
@@ -400,7 +406,8 @@ def sign_in(api_url: str, email: str) -> str:
     return resp.json()["user"]["token"]
 
 
-def scale_phase(stack, data, opts, state_dir: Path) -> tuple[bulk_load.Loaded, list]:
+def scale_phase(stack, data, opts, state_dir: Path, speeds: machine_speed.PhaseProbes
+                ) -> tuple[bulk_load.Loaded, list]:
     """Bulk-load the large set into the running stack's database, wait for the
     projectors, then load the SCALE_ENDPOINTS at their heaviest."""
     urls = bulk_load.urls_from_run_dir(state_dir, int(stack.env["PGPORT"]))
@@ -413,7 +420,9 @@ def scale_phase(stack, data, opts, state_dir: Path) -> tuple[bulk_load.Loaded, l
           f"favorited {loaded.top_favoriter}, tag {loaded.top_tag}", flush=True)
     token = sign_in(stack.api_url, loaded.feed_user["email"])
     print("load on the large data set", flush=True)
-    results = load(stack, data, token, opts, eps=endpoints(data, large=loaded))
+    # Probed around the load only: the bulk load before it takes minutes.
+    with speeds.around(report.LARGE_PHASE):
+        results = load(stack, data, token, opts, eps=endpoints(data, large=loaded))
     return loaded, results
 
 
@@ -434,7 +443,8 @@ def scale_rows(small: list, large: list) -> list[dict]:
     return out
 
 
-def peers_phase(dest: Path, opts, stamp: str, ours: list) -> dict:
+def peers_phase(dest: Path, opts, stamp: str, ours: list,
+                speeds: machine_speed.PhaseProbes) -> dict:
     """Seed each peer through its API like ours and run the same endpoints."""
     found = {}
     with peers.Peers(dest, REPORTS / f"peers-{stamp}.log") as running:
@@ -449,7 +459,8 @@ def peers_phase(dest: Path, opts, stamp: str, ours: list) -> dict:
                 continue
             seeded = time.monotonic() - t0
             print(f"load on the {name} peer", flush=True)
-            results = load(RunningStack(url), pdata, pdata.reader["token"], opts)
+            with speeds.around(report.peer_phase(name)):
+                results = load(RunningStack(url), pdata, pdata.reader["token"], opts)
             found[name] = {"url": url, "seeded_s": seeded,
                            # (their CPU is not measured: not our processes)
                            "results": {r.name: {**summary(r), "cpu_ms_per_request": None}
@@ -495,6 +506,7 @@ def main(argv=None) -> int:
     run = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "machine": report.machine()}
     sampler = procs.RssSampler()
+    speeds = machine_speed.PhaseProbes()
     loaded, large_results = None, None
     with stack:
         if not opts.url:
@@ -520,15 +532,17 @@ def main(argv=None) -> int:
         observed = sorted(set(procs.thread_counts("articles")))
         print(f"load: {opts.connections} connections, {opts.threads} threads, "
               f"{opts.seconds} s per endpoint", flush=True)
-        main_results = load(stack, data, token, opts)
+        with speeds.around(report.MAIN_PHASE):
+            main_results = load(stack, data, token, opts)
         missed = [r.name for ep, r in main_results if not verdict(r, ep)[1]]
         to_profile = pick_profiled(main_results, missed, opts.profile)
         profiles = profile(stack, data, token, to_profile, opts, stamp) if to_profile else {}
-        run["lag"] = write_mix(stack, data, token, opts)
+        with speeds.around(report.LAG_PHASE):
+            run["lag"] = write_mix(stack, data, token, opts)
         run["loadavg_after"] = os.getloadavg()
         sampler.stop()
         if scale and not compare_sync:
-            loaded, large_results = scale_phase(stack, data, opts, state_dir)
+            loaded, large_results = scale_phase(stack, data, opts, state_dir, speeds)
     run["rss"], run["rss_processes"] = dict(sampler.peak), dict(sampler.processes)
 
     compare = None
@@ -577,7 +591,8 @@ def main(argv=None) -> int:
                                 "gthread, large data set")
             with large_stack:
                 procs.limit_to(large_stack.process.pid, str(state_dir))
-                loaded, large_results = scale_phase(large_stack, data, opts, state_dir)
+                loaded, large_results = scale_phase(large_stack, data, opts, state_dir,
+                                                    speeds)
 
     if loaded is not None:
         run["scale"] = {"sizes": loaded.sizes, "timings": loaded.timings,
@@ -590,7 +605,7 @@ def main(argv=None) -> int:
     if peers_dest is not None:
         procs.limit_to(None, None)
         try:
-            run["peers"] = peers_phase(peers_dest, opts, stamp, main_results)
+            run["peers"] = peers_phase(peers_dest, opts, stamp, main_results, speeds)
         except Exception as ex:  # noqa: BLE001 - keep what was measured so far
             print(f"the peers phase failed: {ex!r}", flush=True)
             run["peers_error"] = repr(ex)
@@ -634,6 +649,8 @@ def main(argv=None) -> int:
         "data": {"users": 20, "articles_per_user": 10, "tags": len(seed.TAGS),
                  "follows": 100, "favorites": 200, "comments": 410, "seconds": seeded_s},
         "results": result_rows,
+        "machine_speed": speeds.records,
+        "machine_speed_reference_s": machine_speed.REFERENCE_SECONDS,
         "socket_errors": sum(r.socket_errors for _, r in main_results),
         "total_5xx": sum(r.status["5xx"] for _, r in main_results),
         "compare": compare,

@@ -44,6 +44,7 @@ class Result:
     errors: dict
     cpu: dict = field(default_factory=dict)
     wrk_cpu_s: float = 0.0
+    machine: dict = field(default_factory=dict)   # machine_speed.cpu_split over the run
 
     @property
     def rps(self) -> float:

@@ -20,5 +20,5 @@ bench: install ## load-test the stack through the gateway; writes docs/benchmark
 test-openapi: install ## docs/openapi.yml is valid and matches the services' routes
 	$(PYTEST) tests/openapi
 
-test-bench: install ## the bench's bulk loader against the schemas it loads (throwaway Postgres)
+test-bench: install ## the bench's own code: the bulk loader (throwaway Postgres), the machine-speed probe, the report
 	$(PYTEST) bench/tests
