@@ -130,6 +130,12 @@ def copy_text(rows) -> io.StringIO:
     return buffer
 
 
+def copy_rows(cursor, statement: str, rows) -> None:
+    """`statement` (COPY ... FROM STDIN) fed with `rows` in COPY's text format."""
+    with cursor.copy(statement) as copy:
+        copy.write(copy_text(rows).getvalue())
+
+
 # ---------------------------------------------------------------------------- generation
 
 def follow_pairs(rng: random.Random, users: int, count: int) -> list[tuple[int, int]]:
@@ -207,9 +213,9 @@ def load_auth(connection, run_id: str, sizes: Sizes, hashed: str, now: datetime
                  hashed, f"Bio of bulk user {rank}" if rank % 3 == 0 else None, None,
                  created.isoformat(), created.isoformat(), 1, 0)
                 for rank in range(sizes.users))
-        cursor.copy_expert(
-            "COPY auth.users (id, username, email, password_hash, bio, image, created_at, "
-            "updated_at, version, token_version) FROM STDIN", copy_text(rows))
+        copy_rows(
+            cursor, "COPY auth.users (id, username, email, password_hash, bio, image, created_at, "
+            "updated_at, version, token_version) FROM STDIN", rows)
         bump_identity(cursor, "auth.users")
         last = first + sizes.users - 1
         cursor.execute(NUMBERING_LOCK_SQL, (commit_order_lock_key("auth"),))
@@ -235,8 +241,8 @@ def load_profiles(connection, first_user: int, pairs: list[tuple[int, int]],
     stamp = (now - timedelta(days=1)).isoformat()
     with connection.cursor() as cursor:
         rows = ((first_user + a, first_user + b, stamp) for a, b in pairs)
-        cursor.copy_expert("COPY profiles.follows (follower_id, followee_id, created_at) "
-                           "FROM STDIN", copy_text(rows))
+        copy_rows(cursor, "COPY profiles.follows (follower_id, followee_id, created_at) "
+                  "FROM STDIN", rows)
         cursor.execute(NUMBERING_LOCK_SQL, (commit_order_lock_key("profiles"),))
         cursor.execute(FOLLOW_EVENT_SQL, (first_user, last_user))
     connection.commit()
@@ -333,11 +339,10 @@ def load_articles(connection, run_id: str, sizes: Sizes, first_user: int,
         statements = articles_sql(run_id, sizes, first_article, first_user, newest)
         t0 = time.monotonic()
         cursor.execute(*statements.pop("scratch"))
-        cursor.copy_expert("COPY articles.tags (name) FROM STDIN",
-                           copy_text((tag_name(run_id, r),) for r in range(1, sizes.tags + 1)))
+        copy_rows(cursor, "COPY articles.tags (name) FROM STDIN",
+                  ((tag_name(run_id, r),) for r in range(1, sizes.tags + 1)))
         rows = ((first_user + user, seq) for user, seq in favorites)
-        cursor.copy_expert(f"COPY {SCRATCH_FAVORITES} (user_id, seq) FROM STDIN",
-                           copy_text(rows))
+        copy_rows(cursor, f"COPY {SCRATCH_FAVORITES} (user_id, seq) FROM STDIN", rows)
         timings["tags + favorite pairs (COPY)"] = time.monotonic() - t0
         for name, (sql, params) in statements.items():
             t0 = time.monotonic()
@@ -484,8 +489,11 @@ class CatchUpWatch(threading.Thread):
 # -------------------------------------------------------------------------------- main
 
 def connect(url: str):
-    import psycopg2
-    return psycopg2.connect(url.replace("postgresql+psycopg2://", "postgresql://"))
+    """A plain psycopg connection (not autocommit). ClientCursor binds parameters on the
+    client, so the load's scripts may hold several statements and DDL with values."""
+    import psycopg
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
+                           cursor_factory=psycopg.ClientCursor)
 
 
 def urls_from_run_dir(run_dir: Path, pgport: int, db_name: str = "conduit") -> dict[str, str]:
@@ -494,7 +502,7 @@ def urls_from_run_dir(run_dir: Path, pgport: int, db_name: str = "conduit") -> d
     services' DML-only runtime roles may not."""
     from conduit_common.testing.postgres import SERVICES, ConduitDatabase
     passwords = json.loads((run_dir / "db-passwords.json").read_text())
-    database = ConduitDatabase(admin_url=f"postgresql+psycopg2://postgres@127.0.0.1:{pgport}/"
+    database = ConduitDatabase(admin_url=f"postgresql+psycopg://postgres@127.0.0.1:{pgport}/"
                                "postgres", name=db_name, passwords=passwords)
     return {service: database.owner_url_for(service) for service in SERVICES}
 

@@ -1,7 +1,7 @@
 """Sample the service workers with py-spy while an endpoint is under load.
 
 `--gil` keeps only the samples of the thread holding the GIL, i.e. Python CPU work:
-without it, threads blocked in C (psycopg2 waiting for Postgres) count as busy.
+without it, threads blocked in C (psycopg waiting for Postgres) count as busy.
 
 `py-spy record --format raw` writes collapsed stacks ("frame;frame;frame count");
 we keep the files and reduce them to the functions that use the most CPU, both
@@ -20,7 +20,7 @@ from pathlib import Path
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^():]+)(?::\d+)?\)$")
 LIBRARIES = (
     ("orjson", "json encoding"), ("json", "json encoding"),
-    ("sqlalchemy", "sqlalchemy"), ("psycopg2", "psycopg2 (postgres driver)"),
+    ("sqlalchemy", "sqlalchemy"), ("psycopg", "psycopg (postgres driver)"),
     ("requests", "requests (internal HTTP)"), ("urllib3", "urllib3 (internal HTTP)"),
     ("http/client", "http.client (internal HTTP)"), ("marshmallow", "marshmallow"),
     ("falcon", "falcon"), ("gunicorn", "gunicorn"), ("jwt", "jwt"), ("argon2", "argon2"),

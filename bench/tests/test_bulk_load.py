@@ -3,7 +3,6 @@ the loader's SQL is checked before and independently of the services' migrations
 import sys
 from pathlib import Path
 
-import psycopg2
 import pytest
 import sqlalchemy
 from sqlalchemy import MetaData
@@ -52,8 +51,8 @@ CREATE TABLE articles.follows (follower_id bigint, followee_id bigint,
 def database():
     from conduit_common.testing.postgres import ThrowawayCluster
     cluster = ThrowawayCluster().start()
-    url = cluster.admin_url.replace("postgresql+psycopg2://", "postgresql://")
-    connection = psycopg2.connect(url)
+    url = cluster.admin_url.replace("postgresql+psycopg://", "postgresql://")
+    connection = bulk_load.connect(url)
     with connection.cursor() as cursor:
         cursor.execute(SCHEMA)
     connection.commit()
@@ -198,7 +197,7 @@ def test_loaded_events_are_numbered_in_order_after_what_was_there(database):
 
 def test_wait_caught_up(database):
     url, connection = database
-    other = psycopg2.connect(url)
+    other = bulk_load.connect(url)
     connections = {"auth": other, "profiles": other}
     with other.cursor() as cursor:
         cursor.execute("SELECT max(seq) FROM auth.outbox")

@@ -147,9 +147,9 @@ def test_the_feed_listens_on_the_direct_url_when_given(monkeypatch):
     from conduit_common.events.outbox import Outbox, outbox_tables
 
     outbox = Outbox(outbox_tables(sqlalchemy.MetaData(schema="auth")))
-    pooled = sqlalchemy.create_engine("postgresql+psycopg2://u:p@pooler:5432/conduit")
+    pooled = sqlalchemy.create_engine("postgresql+psycopg://u:p@pooler:5432/conduit")
     monkeypatch.delenv("DIRECT_DATABASE_URL", raising=False)
     assert EventFeedResource(outbox, pooled)._engine.url.host == "pooler"
     monkeypatch.setenv("DIRECT_DATABASE_URL",
-                       "postgresql+psycopg2://u:p@conduit-db-rw:5432/conduit")
+                       "postgresql+psycopg://u:p@conduit-db-rw:5432/conduit")
     assert EventFeedResource(outbox, pooled)._engine.url.host == "conduit-db-rw"

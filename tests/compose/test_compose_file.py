@@ -41,13 +41,13 @@ def test_migration_runs_the_same_image_with_the_migrate_command(service):
 def test_each_service_connects_as_its_runtime_role_and_migrates_as_the_owner(service):
     url = COMPOSE[service]["environment"]["DATABASE_URL"]
     password = f"${{{service.upper()}_DB_PASSWORD:?"
-    assert url.startswith(f"postgresql+psycopg2://conduit_{service}:{password}")
+    assert url.startswith(f"postgresql+psycopg://conduit_{service}:{password}")
     assert url.endswith("@postgres:5432/conduit")
     migrate = COMPOSE[f"{service}-migrate"]["environment"]
     assert set(migrate) == {"MIGRATE_DATABASE_URL"}
     password = f"${{{service.upper()}_DB_OWNER_PASSWORD:?"
     assert migrate["MIGRATE_DATABASE_URL"].startswith(
-        f"postgresql+psycopg2://conduit_{service}_owner:{password}")
+        f"postgresql+psycopg://conduit_{service}_owner:{password}")
     assert migrate["MIGRATE_DATABASE_URL"].endswith("@postgres:5432/conduit")
 
 

@@ -90,6 +90,14 @@ def test_pooler_pools_transactions_in_front_of_the_primary(gce):
     assert pooler["instances"] >= 2
 
 
+def test_the_pooler_tracks_the_statements_psycopg_prepares(gce):
+    """psycopg prepares a statement after a connection's fifth run of it (protocol
+    level); in transaction mode PgBouncer must carry those prepared statements over to
+    whichever server connection runs the client's next transaction."""
+    parameters = one(gce, "Pooler")["spec"]["pgbouncer"]["parameters"]
+    assert int(parameters["max_prepared_statements"]) >= 100   # psycopg's prepared_max
+
+
 def test_roles_get_the_service_passwords_and_the_bootstrap_sql(gce):
     cluster = one(gce, "Cluster")["spec"]
     secrets = {d["metadata"]["name"]: d for d in gce if d["kind"] == "Secret"}

@@ -308,7 +308,7 @@ def test_database_url_is_built_from_the_service_own_password(docs, target):
                 ("DB_PASSWORD", "DATABASE_URL", f"conduit_{service}",
                  f"{service.upper()}_DB_PASSWORD"))
             assert env[password]["valueFrom"]["secretKeyRef"]["key"] == key
-            assert env[url]["value"] == (f"postgresql+psycopg2://{role}:$({password})"
+            assert env[url]["value"] == (f"postgresql+psycopg://{role}:$({password})"
                                          f"@{host}/conduit"), (name, container["name"])
             # $(VAR) only expands variables defined earlier in the list.
             assert names.index(password) < names.index(url)

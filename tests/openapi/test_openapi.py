@@ -25,7 +25,7 @@ HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "tra
 NOT_PUBLIC = re.compile(r"^/(healthz|readyz|metrics|internal(/.*)?)$")
 FAKE_ENV = {
     **service_env("auth"),
-    "DATABASE_URL": "postgresql+psycopg2://nobody:nothing@127.0.0.1:9/conduit",
+    "DATABASE_URL": "postgresql+psycopg://nobody:nothing@127.0.0.1:9/conduit",
     "AUTH_SERVICE_URL": "http://127.0.0.1:9",
     "PROFILES_SERVICE_URL": "http://127.0.0.1:9",
     "LOG_LEVEL": "WARNING",

@@ -34,6 +34,22 @@ PRE_PING_MODES = ("idle", "always", "off")
 PING_AFTER_IDLE_SECONDS = 1.0
 
 
+# The driver of every engine: psycopg 3 (libs/common/pyproject.toml says why). A URL
+# naming psycopg2 (this project's driver until 2026-11) or no driver (SQLAlchemy's
+# default for postgresql:// is psycopg2, which is not installed) is pointed at psycopg,
+# so that a DATABASE_URL written for an earlier release keeps working.
+DRIVER_SCHEME = "postgresql+psycopg"
+_OTHER_SCHEMES = ("postgresql+psycopg2", "postgresql", "postgres")
+
+
+def with_our_driver(url):
+    """`url` (a str; a sqlalchemy URL object is passed through) on psycopg."""
+    if not isinstance(url, str):
+        return url
+    scheme, separator, rest = url.partition("://")
+    return f"{DRIVER_SCHEME}://{rest}" if separator and scheme in _OTHER_SCHEMES else url
+
+
 def create_db_engine(url: str, pool_size: int = 5, application_name: str = "conduit",
                      statement_timeout_ms: int = 0, pre_ping: str = "idle",
                      autocommit: bool = False) -> sqlalchemy.Engine:
@@ -54,9 +70,9 @@ def create_db_engine(url: str, pool_size: int = 5, application_name: str = "cond
 
     `autocommit` makes pooled connections rest in autocommit, the mode of most API
     requests (reads, see SessionManager): then only units of work that write switch a
-    connection's mode (about 18 us each way, without a round trip:
-    _switch_autocommit_in_the_driver), which was some 5 % of a read request's CPU when
-    every read paid it. Only for engines whose every transaction
+    connection's mode (psycopg's autocommit flag and isolation level are client-side:
+    no round trip, the level rides on the BEGIN), which was some 5 % of a read
+    request's CPU when every read paid it. Only for engines whose every transaction
     goes through SessionManager, which asks for READ COMMITTED itself: anything else
     on such an engine (a bare Session, engine.begin()) would not be a transaction.
     """
@@ -66,7 +82,7 @@ def create_db_engine(url: str, pool_size: int = 5, application_name: str = "cond
     if statement_timeout_ms > 0:
         connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
     engine = sqlalchemy.create_engine(
-        url,
+        with_our_driver(url),
         pool_pre_ping=pre_ping == "always",
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -77,41 +93,10 @@ def create_db_engine(url: str, pool_size: int = 5, application_name: str = "cond
         connect_args=connect_args,
         **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
     )
-    _switch_autocommit_in_the_driver(engine)
     if pre_ping == "idle":
         _ping_when_idle(engine)
     trace_engine(engine)   # a span per statement, when tracing is on in this process
     return engine
-
-
-def _switch_autocommit_in_the_driver(engine: sqlalchemy.Engine) -> None:
-    """Switch a connection between autocommit and the server's default isolation level
-    with psycopg2's `autocommit` flag alone, which costs no round trip.
-
-    SQLAlchemy's psycopg2 dialect switches with `set_isolation_level`, which also pins
-    psycopg2's isolation level to READ COMMITTED. After that, every switch out of
-    autocommit sends `SET default_transaction_isolation TO DEFAULT` first, and every
-    BEGIN names the level. So a write on the API's engine (at rest in autocommit) took
-    four round trips instead of three, and a projector's batch on its engine (at rest
-    in transactions) took two instead of one.
-
-    The flag alone is exact for the level SQLAlchemy read from the server when it first
-    connected (`default_isolation_level`): a plain BEGIN gets that level. Any other
-    level takes SQLAlchemy's way, unchanged.
-    """
-    dialect = engine.dialect
-    if dialect.driver != "psycopg2":
-        return
-    set_isolation_level = dialect.set_isolation_level
-
-    def switch(dbapi_connection, level: str) -> None:
-        if level == "AUTOCOMMIT" or (level == dialect.default_isolation_level
-                                     and dbapi_connection.isolation_level is None):
-            dbapi_connection.autocommit = level == "AUTOCOMMIT"
-        else:
-            set_isolation_level(dbapi_connection, level)
-
-    dialect.set_isolation_level = switch
 
 
 def _ping_when_idle(engine: sqlalchemy.Engine) -> None:

@@ -20,6 +20,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.pool import NullPool
 
+from conduit_common.db import with_our_driver
+
 
 def advisory_lock_key(schema: str) -> int:
     """A stable 31-bit key per schema, so services never wait on each other."""
@@ -37,7 +39,7 @@ def database_url(config) -> str:
             f"environment variable {MIGRATE_URL_VARIABLE} is required to migrate: the URL "
             "of the schema's owner role, conduit_<service>_owner (DATABASE_URL, the "
             "service's runtime role, may not change the schema)")
-    return url
+    return with_our_driver(url)
 
 
 def _keep_version_table_read_only(connection, schema: str) -> None:

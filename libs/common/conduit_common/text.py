@@ -1,8 +1,9 @@
 """Keep NUL characters out: PostgreSQL's text types cannot store U+0000.
 
-psycopg2 refuses a parameter holding one with a ValueError, so a NUL that reached a
-query would be a 500. Input is checked at the edge instead: the URL (path and query
-string) by `NulGuardMiddleware`, JSON bodies by the media handler with `nul_field`.
+psycopg refuses a parameter holding one (DataError: "PostgreSQL text fields cannot
+contain NUL (0x00) bytes"), so a NUL that reached a query would be a 500. Input is
+checked at the edge instead: the URL (path and query string) by `NulGuardMiddleware`,
+JSON bodies by the media handler with `nul_field`.
 """
 from conduit_common.errors import ENVELOPES, ConduitError
 

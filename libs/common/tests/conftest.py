@@ -57,7 +57,7 @@ def codec():
 def settings():
     # Every caller's public key, as deployed; an app accepts only its own callers.
     return CommonSettings(jwt_public_keys=USER_TOKEN_KEYS,
-                          database_url="postgresql+psycopg2://nobody@127.0.0.1:1/x",
+                          database_url="postgresql+psycopg://nobody@127.0.0.1:1/x",
                           max_body_bytes=1024, service_public_keys=SERVICE_PUBLIC_KEYS)
 
 

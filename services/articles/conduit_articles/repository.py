@@ -33,7 +33,7 @@ def _referencing_article(write):
     try:
         return write()
     except IntegrityError as ex:
-        if getattr(ex.orig, "pgcode", None) == FOREIGN_KEY_VIOLATION:
+        if getattr(ex.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
             raise ArticleVanished(str(ex.orig)) from ex
         raise
 

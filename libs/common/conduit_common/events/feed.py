@@ -11,7 +11,6 @@ service token speaks for (service_auth.py), else 403.
 import logging
 import os
 import re
-import select
 import threading
 import time
 import weakref
@@ -169,11 +168,12 @@ class OutboxListener:
             self._wake()    # listening now: what committed before was never announced
             quiet = 0.0
             while True:
-                if select.select([driver], [], [], LISTENER_TICK_SECONDS)[0]:
-                    driver.poll()
-                    if driver.notifies:
-                        driver.notifies.clear()
-                        self._wake()
+                # Back after the first notification (with any that came in the same
+                # packet) or after a quiet tick: one wake-up serves them all.
+                notifications = driver.notifies(timeout=LISTENER_TICK_SECONDS, stop_after=1)
+                announced = sum(1 for _ in notifications)
+                if announced:
+                    self._wake()
                     continue
                 if self._stop_if_idle():
                     connection.exec_driver_sql("UNLISTEN *")

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy
+from psycopg import sql as psycopg_sql
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -257,7 +258,7 @@ class ThrowawayCluster:
     @property
     def admin_url(self) -> str:
         return sqlalchemy.URL.create(
-            "postgresql+psycopg2", username=self.superuser, password=self.superuser_password,
+            "postgresql+psycopg", username=self.superuser, password=self.superuser_password,
             host="127.0.0.1", port=self.port, database="postgres",
         ).render_as_string(hide_password=False)
 
@@ -320,9 +321,12 @@ class ThrowawayCluster:
             engine = sqlalchemy.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
             try:
                 with engine.connect() as connection:
-                    connection.execute(sqlalchemy.text(
-                        f'ALTER ROLE "{self.superuser}" PASSWORD :password'),
-                        {"password": password})
+                    # Utility statements take no bound parameters (psycopg binds on
+                    # the server): the password goes in as a quoted literal.
+                    connection.connection.driver_connection.execute(
+                        psycopg_sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                            psycopg_sql.Identifier(self.superuser),
+                            psycopg_sql.Literal(password)))
             except sqlalchemy.exc.OperationalError as ex:
                 self._run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
                 raise PostgresUnavailable(
@@ -356,7 +360,7 @@ class ConduitDatabase:
 
     def _url(self, role: str, password: str) -> str:
         url = make_url(self.admin_url).set(
-            drivername="postgresql+psycopg2", username=role, password=password,
+            drivername="postgresql+psycopg", username=role, password=password,
             database=self.name)
         return url.render_as_string(hide_password=False)
 

@@ -3,7 +3,7 @@
 import shutil
 import stat
 
-import psycopg2
+import psycopg
 import pytest
 import sqlalchemy
 from sqlalchemy.engine import make_url
@@ -16,7 +16,7 @@ def connect(url, **overrides):
     params = dict(host=url.host, port=url.port, user=url.username, password=url.password,
                   dbname=url.database, connect_timeout=5)
     params.update(overrides)
-    return psycopg2.connect(**{k: v for k, v in params.items() if v is not None})
+    return psycopg.connect(**{k: v for k, v in params.items() if v is not None})
 
 
 def scalar(url, sql):
@@ -44,7 +44,7 @@ def test_the_admin_url_carries_the_generated_password(scram_cluster):
 def test_a_wrong_or_missing_password_is_refused_over_tcp_and_the_socket(scram_cluster,
                                                                         password):
     for host in ("127.0.0.1", str(scram_cluster.datadir.parent)):
-        with pytest.raises(psycopg2.OperationalError,
+        with pytest.raises(psycopg.OperationalError,
                            match="password authentication failed|no password supplied"):
             connect(scram_cluster.admin_url, host=host, password=password)
 
@@ -62,7 +62,7 @@ def test_the_service_roles_passwords_are_stored_as_scram_verifiers(scram_cluster
         assert stored and {prefix for _, prefix in stored} == {"SCRAM-SHA-256$"}
         for service in postgres.SERVICES:
             assert scalar(database.url_for(service), "SELECT current_user") == f"conduit_{service}"
-            with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+            with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
                 connect(database.url_for(service), password="not-" + database.passwords[service])
     finally:
         postgres.drop_database(database)
@@ -83,7 +83,7 @@ def test_a_cluster_made_with_trust_switches_to_passwords_on_its_next_start():
         try:
             assert make_url(cluster.admin_url).password
             assert scalar(cluster.admin_url, "SELECT 1") == 1
-            with pytest.raises(psycopg2.OperationalError, match="password"):
+            with pytest.raises(psycopg.OperationalError, match="password"):
                 connect(cluster.admin_url, password=None)
             assert (cluster.datadir / "pg_hba.conf").read_text() == postgres.SCRAM_HBA
         finally:

@@ -282,14 +282,15 @@ def _last_query(engine, backend_pid: int) -> str:
 
 
 def _backend_pid(connection) -> int:
-    return connection.connection.dbapi_connection.info.backend_pid   # psycopg2: no round trip
+    # libpq's cached value: no round trip
+    return connection.connection.dbapi_connection.info.backend_pid
 
 
 def test_switching_in_and_out_of_autocommit_sends_nothing(conduit_database, auth_engine):
     """A write on the API's engine (at rest in autocommit) and a batch in autocommit on a
-    projector's engine (at rest in transactions) switch modes with the driver's flag:
-    psycopg2's isolation-level switch used to send `SET default_transaction_isolation`,
-    one round trip more per write and per batch."""
+    projector's engine (at rest in transactions) switch modes with the driver's flags
+    alone. (Under psycopg2, SQLAlchemy's isolation-level switch sent `SET
+    default_transaction_isolation`: one round trip more per write and per batch.)"""
     url = conduit_database.url_for("auth")
     api = create_db_engine(url, pool_size=1, autocommit=True)
     projector = create_db_engine(url, pool_size=1)

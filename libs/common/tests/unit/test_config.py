@@ -29,7 +29,7 @@ def test_non_integer_is_refused_with_its_name():
 
 KEYS = KeySet.of(USER_TOKEN_KEY)
 JWKS = json.dumps(KEYS.to_jwks())
-BASE = {"DATABASE_URL": "postgresql+psycopg2://u@h/conduit", "JWT_PUBLIC_KEYS": JWKS}
+BASE = {"DATABASE_URL": "postgresql+psycopg://u@h/conduit", "JWT_PUBLIC_KEYS": JWKS}
 
 
 def test_common_settings_read_every_shared_variable():

@@ -10,7 +10,7 @@ from conduit_common.testing.keys import USER_TOKEN_KEY, USER_TOKEN_KEYS
 
 BASE = {"JWT_PUBLIC_KEYS": json.dumps(USER_TOKEN_KEYS.to_jwks()),
         "JWT_PRIVATE_KEY": USER_TOKEN_KEY.pem(),
-        "DATABASE_URL": "postgresql+psycopg2://u:p@h/conduit"}
+        "DATABASE_URL": "postgresql+psycopg://u:p@h/conduit"}
 
 
 def test_argon2_cost_defaults_to_the_owasp_baseline():
