@@ -1,5 +1,6 @@
 """Engine factory and the one object that owns a session's lifecycle."""
 import time
+import weakref
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -93,10 +94,17 @@ def create_db_engine(url: str, pool_size: int = 5, application_name: str = "cond
         connect_args=connect_args,
         **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
     )
+    if autocommit:
+        _AT_REST_IN_AUTOCOMMIT.add(engine)
     if pre_ping == "idle":
         _ping_when_idle(engine)
     trace_engine(engine)   # a span per statement, when tracing is on in this process
     return engine
+
+
+# Engines made with autocommit=True: a plain connect() hands out an autocommit
+# connection, and SQLAlchemy puts one a write switched back into autocommit on return.
+_AT_REST_IN_AUTOCOMMIT: "weakref.WeakSet[sqlalchemy.Engine]" = weakref.WeakSet()
 
 
 def _ping_when_idle(engine: sqlalchemy.Engine) -> None:
@@ -146,7 +154,12 @@ class SessionManager:
         # of work that write are transactions, and reads are not.
         self._factory = sessionmaker(
             engine.execution_options(isolation_level="READ COMMITTED"), expire_on_commit=False)
-        self._read_factory = engine.execution_options(isolation_level="AUTOCOMMIT").connect
+        # A read on an engine at rest in autocommit takes the connection as it is. Asking
+        # for AUTOCOMMIT again sets it on checkout and resets it on return: four psycopg
+        # mode switches, 50-65 us of CPU per read (connect + SELECT 1 + close: 170-180
+        # us against 115-120).
+        self._read_factory = (engine.connect if engine in _AT_REST_IN_AUTOCOMMIT else
+                              engine.execution_options(isolation_level="AUTOCOMMIT").connect)
         self._after_commit = after_commit
 
     @contextmanager

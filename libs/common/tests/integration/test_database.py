@@ -275,6 +275,30 @@ def test_on_an_autocommit_engine_writes_are_still_transactions(conduit_database,
     assert idle is False
 
 
+def test_on_an_autocommit_engine_a_read_after_a_write_is_in_autocommit(
+        conduit_database, auth_engine):
+    """Reads on an engine at rest in autocommit take the pooled connection as it is (no
+    mode switch): the one connection a write has just used must be back in autocommit,
+    and the write committed."""
+    engine = create_db_engine(conduit_database.url_for("auth"), pool_size=1, autocommit=True)
+    settings = CommonSettings(jwt_public_keys=USER_TOKEN_KEYS,
+                              database_url=conduit_database.url_for("auth"))
+    app = create_service_app("probe", settings, engine)
+    app.add_route("/notes", Writer())
+    app.add_route("/read", Reader())
+    client = falcon.testing.TestClient(app)
+    try:
+        for body in ("first", "second"):
+            assert client.simulate_post("/notes", json={"body": body}).status_code == 200
+            assert client.simulate_get("/read").json == {"in_transaction": False}
+        assert client.simulate_post("/notes", json={"body": "x", "fail": True}).status_code == 400
+        assert client.simulate_get("/read").json == {"in_transaction": False}
+        assert engine.pool.checkedout() == 0
+    finally:
+        engine.dispose()
+    assert notes(auth_engine) == ["first", "second"]
+
+
 def _last_query(engine, backend_pid: int) -> str:
     with engine.connect() as connection:
         return connection.execute(sqlalchemy.text(
