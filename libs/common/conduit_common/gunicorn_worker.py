@@ -26,22 +26,10 @@ WEB_CONCURRENCY, so the public port keeps its workers. Otherwise (articles, whos
 internal port only serves /metrics, INTERNAL_WORKER=shared, or a single worker) every
 worker serves both ports, each with its own thread pool.
 
-Public connections go to a worker with a free thread. gthread accepts whatever
-connection reaches it first and queues it in its thread pool however busy it is, and
-nginx keeps its upstream connections open: each stays with the worker that accepted
-it, which was whichever woke first. Counted with `ss` under the bench's load, the two
-articles workers held 30 and 2, 6 and 26, 32 and 1 connections, and with all of them on
-one worker the stack ran on one CPU (comments: 495 req/s, the machine 37 % idle). So a
-worker stops accepting on the public port while every public thread is busy, and
-starts again when one is free: new connections land on the worker that can serve them
-now. Requests on connections it already holds are served as before. The internal port
-always accepts.
-
 The worker class is named in gunicorn_defaults (`worker_class`).
 """
 import fcntl
 import os
-import selectors
 from concurrent import futures
 
 from gunicorn.workers.gthread import ThreadWorker
@@ -89,9 +77,6 @@ class SplitPoolThreadWorker(ThreadWorker):
     role = "both"
     internal_pool = None
     _role_lock = None
-    # Public requests submitted and not yet finished, and the listeners on the poller.
-    _public_in_flight = 0
-    _listening = frozenset()
 
     def init_process(self):
         internal = os.environ.get("INTERNAL_PORT", "")
@@ -113,48 +98,11 @@ class SplitPoolThreadWorker(ThreadWorker):
     def _serves(self, port: int | None) -> bool:
         return (port == self.internal_port) == (self.role == "internal")
 
-    def _is_internal(self, address) -> bool:
-        return self.internal_port is not None and listener_port(address) == self.internal_port
-
-    def _has_free_public_thread(self) -> bool:
-        return self._public_in_flight < self.cfg.threads
-
-    def set_accept_enabled(self, enabled):
-        # gthread's loop asks for accepting whenever the worker has room for connections;
-        # the public listeners also wait for a free public thread (module docstring).
-        self._accepting = enabled
-        self._update_listeners()
-
-    def _update_listeners(self):
-        wanted = frozenset(
-            listener for listener in self.sockets
-            if self._accepting and (self._is_internal(listener.getsockname())
-                                    or self._has_free_public_thread()))
-        for listener in self._listening - wanted:
-            self.poller.unregister(listener)
-        for listener in wanted - self._listening:
-            listener.setblocking(False)
-            self.poller.register(listener, selectors.EVENT_READ, self.accept)
-        self._listening = wanted
-
-    def finish_request(self, conn, fs):
-        # On the event loop thread, like enqueue_req; before gthread's own handling,
-        # which may hand the connection straight back to enqueue_req.
-        if not self._is_internal(conn.server):
-            self._public_in_flight -= 1
-            if self._public_in_flight == self.cfg.threads - 1:
-                self._update_listeners()
-        super().finish_request(conn, fs)
-
     def enqueue_req(self, conn):
         # gunicorn calls this from the worker's event loop thread only (new connections
         # and kept-alive ones with a new request), so swapping the pool it submits to
         # for the length of the call is safe, and it keeps gthread's own bookkeeping.
-        if not self._is_internal(conn.server):
-            self._public_in_flight += 1
-            if self._public_in_flight == self.cfg.threads:
-                self._update_listeners()
-        if self.internal_pool is None or not self._is_internal(conn.server):
+        if self.internal_pool is None or listener_port(conn.server) != self.internal_port:
             super().enqueue_req(conn)
             return
         public, self.tpool = self.tpool, self.internal_pool

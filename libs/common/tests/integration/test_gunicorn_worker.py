@@ -131,38 +131,3 @@ def test_the_worker_started_in_place_of_a_dead_internal_one_takes_the_port(serve
 
     assert successor not in (dead, public_pid)
     assert pids_answering(public) == {public_pid}
-
-
-def fresh_answers_while_one_worker_is_busy(public: int) -> tuple[list, list, int]:
-    """One /slow request (3 s) takes the only thread of one worker; then ten requests on
-    new connections, one after another. Their (pid, seconds), and /slow's pid."""
-    slow = []
-    busy = threading.Thread(target=lambda: slow.append(int(requests.get(
-        f"http://127.0.0.1:{public}/slow", timeout=10).text)))
-    busy.start()
-    time.sleep(0.3)
-    answers = []
-    for _ in range(10):
-        started = time.monotonic()
-        pid = int(requests.get(f"http://127.0.0.1:{public}/", timeout=10).text)
-        answers.append((pid, time.monotonic() - started))
-    busy.join()
-    return [pid for pid, _ in answers], [seconds for _, seconds in answers], slow[0]
-
-
-def test_new_connections_go_to_the_worker_with_a_free_thread(serve):
-    public, _ = serve("conduit_common.gunicorn_worker.SplitPoolThreadWorker", workers=2)
-
-    pids, seconds, busy_pid = fresh_answers_while_one_worker_is_busy(public)
-
-    assert busy_pid not in pids and len(set(pids)) == 1
-    assert max(seconds) < 1.0
-
-
-def test_plain_gthread_queues_some_behind_the_busy_thread(serve):
-    """What the accept rule is for: gthread's worker accepts while its thread is busy."""
-    public, _ = serve("gthread", workers=2)
-
-    pids, seconds, busy_pid = fresh_answers_while_one_worker_is_busy(public)
-
-    assert busy_pid in pids and max(seconds) > 2.0
