@@ -169,7 +169,9 @@ class OutboxListener:
             quiet = 0.0
             while True:
                 # Back after the first notification (with any that came in the same
-                # packet) or after a quiet tick: one wake-up serves them all.
+                # packet) or after a quiet tick: one wake-up serves them all. Read the
+                # generator to its end: until then it holds the connection's lock, and
+                # the ping below would wait on it.
                 notifications = driver.notifies(timeout=LISTENER_TICK_SECONDS, stop_after=1)
                 announced = sum(1 for _ in notifications)
                 if announced:
