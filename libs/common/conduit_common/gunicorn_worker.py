@@ -26,10 +26,15 @@ WEB_CONCURRENCY, so the public port keeps its workers. Otherwise (articles, whos
 internal port only serves /metrics, INTERNAL_WORKER=shared, or a single worker) every
 worker serves both ports, each with its own thread pool.
 
+Every worker that serves the public port also spreads its connections over the
+workers (see `SplitPoolThreadWorker.accept`).
+
 The worker class is named in gunicorn_defaults (`worker_class`).
 """
 import fcntl
 import os
+import selectors
+import time
 from concurrent import futures
 
 from gunicorn.workers.gthread import ThreadWorker
@@ -37,6 +42,12 @@ from gunicorn.workers.gthread import ThreadWorker
 # Long-polls of the consumers' projectors (one per source and consumer), snapshot pages
 # and Prometheus' scrapes: a handful at a time.
 DEFAULT_INTERNAL_THREADS = 4
+
+# How long a busy worker leaves a new public connection to an idle one before it takes
+# the connection itself. An idle worker accepts within a fraction of this; when every
+# worker is busy, a new connection waits this long once (connections are kept alive for
+# about a thousand requests, so it is paid once per thousand).
+ACCEPT_YIELD_SECONDS = 0.005
 
 
 def listener_port(address) -> int | None:
@@ -72,11 +83,17 @@ def claim_internal_role(path: str) -> int | None:
 
 
 class SplitPoolThreadWorker(ThreadWorker):
-    """gthread whose internal port is served by one dedicated worker (see the module)."""
+    """gthread whose internal port is served by one dedicated worker (see the module),
+    and whose public connections are spread over the workers (see `accept`)."""
 
     role = "both"
     internal_pool = None
     _role_lock = None
+    _balanced_listeners = frozenset()
+    _public_in_flight = 0
+    _yielded_listeners = ()
+    _resume_accepting_at = 0.0
+    _yielded_last_time = False
 
     def init_process(self):
         internal = os.environ.get("INTERNAL_PORT", "")
@@ -93,16 +110,87 @@ class SplitPoolThreadWorker(ThreadWorker):
             threads = int(os.environ.get("INTERNAL_THREADS", DEFAULT_INTERNAL_THREADS))
             self.internal_pool = futures.ThreadPoolExecutor(max_workers=threads,
                                                             thread_name_prefix="internal")
+        public_workers = self.cfg.workers - (0 if self.role == "both" else 1)
+        self._balanced_listeners = frozenset(
+            s for s in self.sockets if self._is_public(s.getsockname())
+        ) if public_workers > 1 else frozenset()
+        self._yielded_listeners = set()
         super().init_process()
 
     def _serves(self, port: int | None) -> bool:
         return (port == self.internal_port) == (self.role == "internal")
 
+    def _is_public(self, address) -> bool:
+        return self.internal_port is None or listener_port(address) != self.internal_port
+
+    # Spreading public connections over the workers.
+    #
+    # nginx keeps its upstream connections open, and each one stays with the worker
+    # that accepted it. gthread lets whichever worker is first to call accept() take a
+    # new connection, and a busy worker (awake, its event loop turning) tends to beat an
+    # idle one out of its sleep: on a held stack the two articles workers held 30 and 2
+    # of nginx's connections, and the comments endpoint ran on one CPU while the
+    # machine sat 37 % idle (bench/analysis.md).
+    #
+    # So a worker with a public request in flight steps back from a new connection for
+    # ACCEPT_YIELD_SECONDS, which lets an idle worker take it. It steps back once, never
+    # twice in a row: after the pause it accepts whatever is still waiting, so when
+    # every worker is busy a connection waits at most that long. (A rule that accepted
+    # only while a thread was free starved new connections under full load: 5xx and a
+    # p99 of 1.9 s. A pause with an end cannot do that.)
+
+    def accept(self, listener):
+        if self._should_yield(listener):
+            self.poller.unregister(listener)
+            self._yielded_listeners.add(listener)
+            self._resume_accepting_at = time.monotonic() + ACCEPT_YIELD_SECONDS
+            self._yielded_last_time = True
+            return
+        self._yielded_last_time = False
+        super().accept(listener)
+
+    def _should_yield(self, listener) -> bool:
+        return (listener in self._balanced_listeners and not self._yielded_last_time
+                and self._public_in_flight > 0)
+
+    def _resume_accepting(self):
+        for listener in self._yielded_listeners:
+            self.poller.register(listener, selectors.EVENT_READ, self.accept)
+        self._yielded_listeners.clear()
+
+    def wait_for_and_dispatch_events(self, timeout):
+        resumed = False
+        if self._yielded_listeners:
+            remaining = self._resume_accepting_at - time.monotonic()
+            if remaining > 0:
+                timeout = min(timeout, remaining)
+            else:
+                self._resume_accepting()
+                resumed = True
+        super().wait_for_and_dispatch_events(timeout)
+        if resumed:
+            # The round after a pause has taken what still waited (or an idle worker
+            # had): the next new connection may be left to the others again.
+            self._yielded_last_time = False
+
+    def set_accept_enabled(self, enabled):
+        # gthread registers or unregisters every listener here; put back the ones a
+        # pause took out first, so that its bookkeeping holds.
+        self._resume_accepting()
+        super().set_accept_enabled(enabled)
+
+    def finish_request(self, conn, fs):
+        if self._is_public(conn.server):
+            self._public_in_flight -= 1
+        super().finish_request(conn, fs)
+
     def enqueue_req(self, conn):
         # gunicorn calls this from the worker's event loop thread only (new connections
         # and kept-alive ones with a new request), so swapping the pool it submits to
         # for the length of the call is safe, and it keeps gthread's own bookkeeping.
-        if self.internal_pool is None or listener_port(conn.server) != self.internal_port:
+        if self._is_public(conn.server):
+            self._public_in_flight += 1
+        if self.internal_pool is None or self._is_public(conn.server):
             super().enqueue_req(conn)
             return
         public, self.tpool = self.tpool, self.internal_pool
