@@ -324,12 +324,21 @@ def comments_statement(with_viewer: bool) -> Select:
 
 @lru_cache(maxsize=1)
 def tags_query() -> Select:
-    """Tags in use, the most used first, from the maintained counts."""
-    return (select(TAGS.c.name)
-            .join(ARTICLE_COUNTS,
-                  and_(ARTICLE_COUNTS.c.kind == "tag", ARTICLE_COUNTS.c.key == TAGS.c.id))
-            .where(ARTICLE_COUNTS.c.count > 0)
-            .order_by(ARTICLE_COUNTS.c.count.desc(), TAGS.c.name).limit(TAGS_LIMIT))
+    """Tags in use, the most used first (ties by name), from the maintained counts.
+
+    The most used TAGS_LIMIT counts, and any tied with the last of them, come first
+    from the (kind, count DESC) index; only those are joined to their names and sorted.
+    The answer is the same as sorting every tag in use, which is what Postgres did
+    before: at 1,012 tags that read 870 buffers and took 0.69 ms a query, this reads
+    about 100 and takes 0.32-0.37 (prepared, bench/analysis.md).
+    """
+    top = (select(ARTICLE_COUNTS.c.key, ARTICLE_COUNTS.c.count)
+           .where(ARTICLE_COUNTS.c.kind == "tag", ARTICLE_COUNTS.c.count > 0)
+           .order_by(ARTICLE_COUNTS.c.count.desc())
+           .fetch(TAGS_LIMIT, with_ties=True)
+           .subquery("top"))
+    return (select(TAGS.c.name).join(top, top.c.key == TAGS.c.id)
+            .order_by(top.c.count.desc(), TAGS.c.name).limit(TAGS_LIMIT))
 
 
 @lru_cache(maxsize=1)

@@ -6,6 +6,7 @@ import time
 import pytest
 import sqlalchemy
 
+from conduit_articles import queries
 from conduit_articles.models import Article
 from conduit_articles.queries import ArticleFilter
 from conduit_articles.repository import (ArticleRepository, ArticleVanished, CommentRepository,
@@ -149,6 +150,20 @@ def test_tags_in_use_come_most_used_first(sessions, seed_article):
     seed_article(tags=["common"])
     with sessions.session() as session:
         assert ArticleRepository(session).tags() == ["common", "rare"]
+
+
+def test_tags_tied_at_the_limit_are_cut_by_name(sessions, seed_article, monkeypatch):
+    """The most used counts are taken first with their ties (queries.tags_query): the
+    last place goes to the first name among the tied, whichever row the index gives."""
+    monkeypatch.setattr(queries, "TAGS_LIMIT", 2)
+    queries.tags_query.cache_clear()
+    for tags in (["top", "tied-d"], ["top", "tied-c"], ["top", "tied-b"], ["tied-e"]):
+        seed_article(tags=tags)
+    try:
+        with sessions.session() as session:
+            assert ArticleRepository(session).tags() == ["top", "tied-b"]
+    finally:
+        queries.tags_query.cache_clear()
 
 
 def test_deleting_an_article_removes_its_comments_favorites_tag_links_and_counts(
