@@ -19,6 +19,14 @@ def env_example() -> dict:
     return {key: value for key, value in pairs}
 
 
+def parse_seconds(duration: str) -> float:
+    """A compose duration such as '240s', '2m' or '1m30s', in seconds."""
+    parts = re.fullmatch(r"(?:(\d+)m)?(?:(\d+)s)?", duration)
+    assert parts and any(parts.groups()), f"not a duration: {duration!r}"
+    minutes, seconds = (int(part or 0) for part in parts.groups())
+    return minutes * 60 + seconds
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_service_waits_for_its_migration_and_a_healthy_postgres(service):
     depends = COMPOSE[service]["depends_on"]
@@ -79,7 +87,10 @@ def test_projector_runs_its_service_image_with_the_project_command(service):
     assert projector["command"] == ["project"]
     assert projector["restart"] == "unless-stopped"
     # conduit-healthcheck probes $PORT (8000): the projector must serve health there.
-    assert projector["healthcheck"]["test"] == ["CMD", "conduit-healthcheck"]
+    # Healthy = ready (caught up), so that compose-wait.sh returns only once reads see
+    # the owners' data; a slow first catch-up must not count as a failure.
+    assert projector["healthcheck"]["test"] == ["CMD", "conduit-healthcheck", "/readyz"]
+    assert parse_seconds(projector["healthcheck"]["start_period"]) >= 120
     assert projector["environment"].get("PROJECTOR_PORT", "8000") == "8000"
 
 

@@ -119,29 +119,41 @@ def test_entrypoint_refuses_to_guess_the_service(fake_bin):
 
 
 class _Healthz(http.server.BaseHTTPRequestHandler):
+    """Alive but not ready: /healthz 200, /readyz 503 (a projector still catching up)."""
+
     def do_GET(self):
-        self.send_response(200 if self.path == "/healthz" else 404)
+        self.send_response({"/healthz": 200, "/readyz": 503}.get(self.path, 404))
         self.end_headers()
 
     def log_message(self, *args):
         pass
 
 
-def run_healthcheck(port):
+def run_healthcheck(port, *args):
     env = {**os.environ, "PORT": str(port)}
-    return subprocess.run([sys.executable, str(HEALTHCHECK)], env=env,
+    return subprocess.run([sys.executable, str(HEALTHCHECK), *args], env=env,
                           capture_output=True, text=True, check=False)
 
 
-def test_healthcheck_passes_when_healthz_answers_200():
+@pytest.fixture
+def alive_not_ready():
     server = http.server.HTTPServer(("127.0.0.1", 0), _Healthz)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    try:
-        assert run_healthcheck(server.server_port).returncode == 0
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield server.server_port
+    server.shutdown()
+    server.server_close()
+
+
+def test_healthcheck_passes_when_healthz_answers_200(alive_not_ready):
+    assert run_healthcheck(alive_not_ready).returncode == 0
+
+
+def test_healthcheck_of_readiness_fails_while_readyz_answers_503(alive_not_ready):
+    """docker-compose's projectors are probed with /readyz: not healthy while catching up."""
+    result = run_healthcheck(alive_not_ready, "/readyz")
+    assert result.returncode == 1
+    assert "/readyz" in result.stderr and "503" in result.stderr
 
 
 def test_healthcheck_fails_when_nothing_listens():
