@@ -492,8 +492,8 @@ def connect(url: str):
     """A plain psycopg connection (not autocommit). ClientCursor binds parameters on the
     client, so the load's scripts may hold several statements and DDL with values."""
     import psycopg
-    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
-                           cursor_factory=psycopg.ClientCursor)
+    from conduit_common.db import libpq_url
+    return psycopg.connect(libpq_url(url), cursor_factory=psycopg.ClientCursor)
 
 
 def urls_from_run_dir(run_dir: Path, pgport: int, db_name: str = "conduit") -> dict[str, str]:

@@ -51,7 +51,7 @@ CREATE TABLE articles.follows (follower_id bigint, followee_id bigint,
 def database():
     from conduit_common.testing.postgres import ThrowawayCluster
     cluster = ThrowawayCluster().start()
-    url = cluster.admin_url.replace("postgresql+psycopg://", "postgresql://")
+    url = cluster.admin_url
     connection = bulk_load.connect(url)
     with connection.cursor() as cursor:
         cursor.execute(SCHEMA)

@@ -27,6 +27,7 @@ from pathlib import Path
 import sqlalchemy
 from sqlalchemy.engine import make_url
 
+from conduit_common.db import libpq_url
 from conduit_common.testing import postgres
 
 from conduit_dev import credentials, database
@@ -43,11 +44,6 @@ BASE_DIR = "base-backups"
 
 def manifest_path(dump: Path) -> Path:
     return dump.with_name(dump.name + ".manifest.json")
-
-
-def _libpq_url(admin_url: str, dbname: str) -> str:
-    return make_url(admin_url).set(drivername="postgresql", database=dbname) \
-        .render_as_string(hide_password=False)
 
 
 def _db_url(admin_url: str, dbname: str) -> str:
@@ -133,7 +129,7 @@ def backup(config: StackConfig, file: Path | None = None) -> Path:
                 result = subprocess.run(
                     [str(postgres.find_bindir() / "pg_dump"), "--format=custom",
                      f"--snapshot={snapshot}", f"--file={partial}",
-                     f"--dbname={_libpq_url(admin_url, config.db_name)}"],
+                     f"--dbname={libpq_url(admin_url, config.db_name)}"],
                     capture_output=True, text=True)
                 if result.returncode != 0:
                     raise RuntimeError(f"pg_dump failed: {result.stderr}")
@@ -184,7 +180,7 @@ def restore(config: StackConfig, file: Path, environ=None) -> dict:
         result = subprocess.run(
             [str(postgres.find_bindir() / "pg_restore"), "--clean", "--if-exists",
              "--exit-on-error", "--single-transaction",
-             f"--dbname={_libpq_url(admin_url, config.db_name)}", str(file)],
+             f"--dbname={libpq_url(admin_url, config.db_name)}", str(file)],
             capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"pg_restore failed: {result.stderr}")

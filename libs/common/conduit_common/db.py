@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 import sqlalchemy
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from conduit_common.tracing import trace_engine
@@ -49,6 +50,15 @@ def with_our_driver(url):
         return url
     scheme, separator, rest = url.partition("://")
     return f"{DRIVER_SCHEME}://{rest}" if separator and scheme in _OTHER_SCHEMES else url
+
+
+def libpq_url(url: str, database: str | None = None) -> str:
+    """`url` without its SQLAlchemy driver (and on `database` if given), as libpq and
+    its tools take it: psycopg.connect, pg_dump, psql."""
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
 
 
 def create_db_engine(url: str, pool_size: int = 5, application_name: str = "conduit",

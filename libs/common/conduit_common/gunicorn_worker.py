@@ -191,9 +191,10 @@ class SplitPoolThreadWorker(ThreadWorker):
         # gunicorn calls this from the worker's event loop thread only (new connections
         # and kept-alive ones with a new request), so swapping the pool it submits to
         # for the length of the call is safe, and it keeps gthread's own bookkeeping.
-        if self._is_public(conn.server):
+        public = self._is_public(conn.server)
+        if public:
             self._public_in_flight += 1
-        if self.internal_pool is None or self._is_public(conn.server):
+        if self.internal_pool is None or public:
             super().enqueue_req(conn)
             return
         public, self.tpool = self.tpool, self.internal_pool

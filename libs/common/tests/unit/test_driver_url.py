@@ -1,7 +1,7 @@
 """Every engine runs on psycopg 3, whatever driver an older DATABASE_URL names."""
 import pytest
 
-from conduit_common.db import create_db_engine, with_our_driver
+from conduit_common.db import create_db_engine, libpq_url, with_our_driver
 
 
 @pytest.mark.parametrize("scheme", ["postgresql+psycopg2", "postgresql", "postgres",
@@ -23,3 +23,11 @@ def test_an_engine_from_a_psycopg2_url_uses_psycopg():
         assert engine.dialect.driver == "psycopg"
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("scheme", ["postgresql+psycopg", "postgresql+psycopg2", "postgresql"])
+def test_libpq_gets_the_url_without_the_driver_and_with_its_password(scheme):
+    url = f"{scheme}://conduit_auth:s3cret@db:5432/conduit?sslmode=require"
+    assert libpq_url(url) == "postgresql://conduit_auth:s3cret@db:5432/conduit?sslmode=require"
+    assert libpq_url(url, "other") == ("postgresql://conduit_auth:s3cret@db:5432/other"
+                                       "?sslmode=require")
