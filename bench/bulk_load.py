@@ -310,17 +310,23 @@ def articles_sql(run_id: str, sizes: Sizes, first_article: int, first_user: int,
                    least({created.format(seq='seq')} + interval '1 hour', %(newest)s),
                    {created.format(seq='seq')}
             FROM {SCRATCH_FAVORITES}""", params),
+        # In key order, as every writer of these rows locks them (the projector locks
+        # author rows to land follows; projections.py). A trigger copies each author
+        # row onto their followers' follows rows (migration 0005).
         "article_counts": (f"""
             INSERT INTO articles.article_counts AS c (kind, key, count, latest_at)
-            SELECT 'all', 0, %(n)s, NULL::timestamptz
-            UNION ALL
-            SELECT 'tag', tag_id, count(*), NULL FROM {SCRATCH_TAGS} GROUP BY tag_id
-            UNION ALL
-            SELECT 'author', author_id, count(*), max(created_at) FROM articles.articles
-             WHERE id > %(base)s GROUP BY author_id
-            UNION ALL
-            SELECT 'favoriter', user_id, count(*), NULL FROM {SCRATCH_FAVORITES}
-             GROUP BY user_id
+            SELECT * FROM (
+                SELECT 'all' AS kind, 0::bigint AS key, %(n)s::bigint AS count,
+                       NULL::timestamptz AS latest_at
+                UNION ALL
+                SELECT 'tag', tag_id, count(*), NULL FROM {SCRATCH_TAGS} GROUP BY tag_id
+                UNION ALL
+                SELECT 'author', author_id, count(*), max(created_at) FROM articles.articles
+                 WHERE id > %(base)s GROUP BY author_id
+                UNION ALL
+                SELECT 'favoriter', user_id, count(*), NULL FROM {SCRATCH_FAVORITES}
+                 GROUP BY user_id) counted
+            ORDER BY kind, key
             ON CONFLICT (kind, key) DO UPDATE SET count = c.count + EXCLUDED.count,
                 latest_at = greatest(c.latest_at, EXCLUDED.latest_at)""",
                            params),

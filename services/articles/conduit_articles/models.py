@@ -1,8 +1,9 @@
 """Tables of the articles schema.
 
 Owned: articles, tags, article_tags, favorites, comments and the maintained counts.
-Read models (fed by the projector, never written by a request): `users` (auth's
-users) and `follows` (profiles' follows). Users are referenced by id only.
+Read models (fed by the projector): `users` (auth's users) and `follows` (profiles'
+follows). Users are referenced by id only. A follows row also carries a copy of the
+followee's author count row, which this service's article writes keep (see FOLLOWS).
 
 Some values are copied on purpose, so that every list is an index range scan:
 an article's sorted tag names (`tag_list`) and its `created_at` on its tag links
@@ -111,7 +112,8 @@ class ArticleCount(Base):
 
     An author's row also keeps `latest_at`, the `created_at` of their newest article
     (None without one), so that the feed looks into the articles of only the followees
-    that can be on the page (queries.py), not of every followee.
+    that can be on the page (queries.py), not of every followee. Every followers' row
+    in `follows` holds a copy of both (see FOLLOWS).
     """
 
     __tablename__ = "article_counts"
@@ -130,5 +132,15 @@ FOLLOWS = Table(
     "follows", metadata,
     Column("follower_id", BigInteger, primary_key=True),
     Column("followee_id", BigInteger, primary_key=True),
+    # The followee's author count row (`count`, `latest_at`), copied onto each of their
+    # followers' rows: the feed's total and cutoff then read one range of the follower's
+    # rows instead of one count row per followee (queries._followed). Fan-out on write:
+    # a trigger on article_counts copies a changed author row onto every follower's row
+    # (migration 0005), whoever writes it; the projector copies it when a follow lands
+    # (projections.py). Both hold the count row's lock, so no copy is ever stale.
+    Column("followee_articles", BigInteger, nullable=False, server_default=text("0")),
+    Column("followee_latest_at", DateTime(timezone=True)),
+    # The fan-out's "every follower of this author".
+    Index("ix_follows_followee_id", "followee_id"),
 )
 POSITIONS = projection_positions_table(metadata)

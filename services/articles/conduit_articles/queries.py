@@ -5,8 +5,8 @@ model, `following` from the `follows` read model. A list page is one statement:
 
 - the page: the ids of the page from one index range (newest first), then those
   rows with their author, `favorited` and `following` for the viewer;
-- its total as one more column, from the maintained `article_counts` (one row, or for
-  the feed one row per followee), so its cost does not grow with the number of
+- its total as one more column, from the maintained `article_counts` (one row; for
+  the feed, their copies on the viewer's follows rows), so its cost does not grow with the number of
   articles. Postgres evaluates that uncorrelated subquery once (an InitPlan). A page
   with no rows carries no total: past the end of the list, the repository asks for
   it with `count_query`, a second statement.
@@ -18,7 +18,7 @@ the articles that match one filter (documented in docs/architecture.md).
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import (BigInteger, DateTime, Select, and_, bindparam, cast, delete, exists, false,
+from sqlalchemy import (BigInteger, DateTime, Select, bindparam, cast, delete, exists, false,
                         func, literal, select, true, update)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -95,9 +95,10 @@ def _page_ids(shape: tuple[bool, bool, bool, bool]):
 
 
 def _feed_page_and_total():
-    """The feed's page ids and its total, from the viewer's followees' count rows.
+    """The feed's page ids and its total, from the viewer's follows rows.
 
-    Each followee's count row also holds `latest_at`, their newest article's time. With
+    Each follows row holds the followee's article count and `latest_at`, their newest
+    article's time (copies of their count row). With
     depth = offset + limit, let C be the depth-th newest `latest_at` among the
     followees: those depth followees have an article each at C or later, so the page
     holds nothing older than C, and a followee whose newest article is older than C
@@ -129,12 +130,11 @@ def _feed_page_and_total():
 
 
 def _followed():
-    """The viewer's followees that wrote anything: their count and newest time."""
-    return (select(ARTICLE_COUNTS.c.key.label("author_id"), ARTICLE_COUNTS.c.count,
-                   ARTICLE_COUNTS.c.latest_at)
-            .select_from(FOLLOWS)
-            .join(ARTICLE_COUNTS, and_(ARTICLE_COUNTS.c.kind == "author",
-                                       ARTICLE_COUNTS.c.key == FOLLOWS.c.followee_id))
+    """The viewer's followees with their article count and newest article's time: one
+    range of the viewer's follows rows, which carry both (models.FOLLOWS)."""
+    return (select(FOLLOWS.c.followee_id.label("author_id"),
+                   FOLLOWS.c.followee_articles.label("count"),
+                   FOLLOWS.c.followee_latest_at.label("latest_at"))
             .where(FOLLOWS.c.follower_id == bindparam("feed_of"))
             .cte("followed"))
 
@@ -255,11 +255,15 @@ def single_query(viewer_id: int | None, *, slug: str | None = None, article_id: 
 
 
 def adding_to_counts(insert):
-    """An INSERT of (kind, key, count) rows into article_counts that adds each count
-    to the row already there: every writer moves the counts this way."""
+    """An INSERT of (kind, key, count[, latest_at]) rows into article_counts that adds
+    each count to the row already there, and moves `latest_at` forward to a later one
+    given (a new article's time; NULL leaves it): every writer moves the counts so."""
     return insert.on_conflict_do_update(
         index_elements=[ARTICLE_COUNTS.c.kind, ARTICLE_COUNTS.c.key],
-        set_={"count": ARTICLE_COUNTS.c.count + insert.excluded["count"]})
+        set_={"count": ARTICLE_COUNTS.c.count + insert.excluded["count"],
+              # greatest() skips NULLs: a row without a time keeps its own
+              "latest_at": func.greatest(ARTICLE_COUNTS.c.latest_at,
+                                         insert.excluded["latest_at"])})
 
 
 @lru_cache(maxsize=2)

@@ -161,8 +161,9 @@ class ArticleRepository:
                      .returning(Article.id, Article.created_at))
         article_id, created_at = self._with_unique_slug(
             lambda: self._session.execute(statement).one())
-        self._count([("all", 0, 1), ("author", author_id, 1)])
-        self._note_latest(author_id)
+        # The author's newest article is this one, or one committed meanwhile with a
+        # later time: the count upsert keeps the later of the two (adding_to_counts).
+        self._count([("all", 0, 1), ("author", author_id, 1)], latest={author_id: created_at})
         return article_id, created_at
 
     def update(self, article_id: int, changes: dict) -> None:
@@ -232,7 +233,8 @@ class ArticleRepository:
         return _article(row) if row else None
 
     def _note_latest(self, author_id: int) -> None:
-        """The author's newest article time, on their count row (the feed's cutoff).
+        """After a deletion: the author's newest article time, found again, on their
+        count row (the feed's cutoff).
 
         A statement of its own, after `_count` has locked that row: a concurrent writer
         of the same author waits for this transaction at its own `_count`, and in READ
@@ -244,13 +246,20 @@ class ArticleRepository:
             .values(latest_at=select(func.max(Article.created_at))
                     .where(Article.author_id == author_id).scalar_subquery()))
 
-    def _count(self, moves: list[tuple[str, int, int]]) -> None:
+    def _count(self, moves: list[tuple[str, int, int]], latest: dict | None = None) -> None:
         """Add each step to its (kind, key) count in one statement, in key order
-        (concurrent writers lock the rows in the same order: no deadlock)."""
+        (concurrent writers lock the rows in the same order: no deadlock). `latest`: an
+        author's new article time, for their row's `latest_at`.
+
+        An author's count row is copied onto their followers' follows rows by a trigger
+        (migration 0005, models.FOLLOWS), in this same statement."""
         if not moves:
             return
+        latest = latest or {}
         self._session.execute(queries.adding_to_counts(pg_insert(ArticleCount).values(
-            [{"kind": kind, "key": key, "count": step} for kind, key, step in sorted(moves)])))
+            [{"kind": kind, "key": key, "count": step,
+              "latest_at": latest.get(key) if kind == "author" else None}
+             for kind, key, step in sorted(moves)])))
 
 
 class CommentRepository:

@@ -116,8 +116,21 @@ class Counts:
             found = dict(connection.execute(sqlalchemy.text(BRUTE_FORCE_LATEST)).all())
         return {"stored": stored, "found": found}
 
+    def stale_follow_copies(self) -> list:
+        """The follows rows whose copy of their followee's author count row differs from
+        that row (a missing row counts as 0 articles, no newest time): none, ever."""
+        with self._engine.connect() as connection:
+            return connection.execute(sqlalchemy.text(
+                "SELECT f.follower_id, f.followee_id, f.followee_articles,"
+                "       f.followee_latest_at, c.count, c.latest_at"
+                "  FROM articles.follows f LEFT JOIN articles.article_counts c"
+                "    ON c.kind = 'author' AND c.key = f.followee_id"
+                " WHERE (f.followee_articles, f.followee_latest_at)"
+                "       IS DISTINCT FROM (coalesce(c.count, 0), c.latest_at)")).all()
+
     def rebuild(self) -> None:
-        """Derive the copies and counts the repository keeps from rows written in bulk."""
+        """Derive the copies and counts the repository keeps from rows written in bulk
+        (the follows rows' copies of the counts follow by trigger)."""
         with self._engine.begin() as connection:
             connection.execute(sqlalchemy.text(
                 "UPDATE articles.articles a SET"

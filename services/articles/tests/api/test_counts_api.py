@@ -47,6 +47,7 @@ def assert_every_count_is_exact(client, engine, counts, users, step):
     assert counts.stored() == counts.brute_force(), step
     latest = counts.latest()
     assert latest["stored"] == latest["found"], step
+    assert counts.stale_follow_copies() == [], step
 
 
 def test_articles_count_stays_exact_through_every_kind_of_write(

@@ -1,10 +1,10 @@
 """The feed looks only into the followees that can be on the page, and misses nothing.
 
-Its page comes from the followees whose newest article (`latest_at` on their count
-row) is among the page's depth newest (queries._feed_page_and_total). These tests
-compare every page with the same page sorted by brute force over all the articles of
-all the followees, with ties in `created_at`, followees without articles, and authors
-whose newest article was deleted.
+Its page comes from the followees whose newest article (`latest_at`, copied from their
+count row onto the reader's follows rows) is among the page's depth newest
+(queries._feed_page_and_total). These tests compare every page with the same page
+sorted by brute force over all the articles of all the followees, with ties in
+`created_at`, followees without articles, and authors whose newest article was deleted.
 """
 import pytest
 import sqlalchemy
@@ -78,6 +78,7 @@ def test_a_deleted_newest_article_moves_its_author_back_in_time(
 
     latest = counts.latest()
     assert latest["stored"] == latest["found"]
+    assert counts.stale_follow_copies() == []
     for limit, offset in ((1, 0), (5, 0), (20, 3)):
         assert feed_page(sessions, limit, offset)[0] == brute_force_page(engine, limit, offset)
 

@@ -1,5 +1,7 @@
 """Migrations: upgrade and downgrade work, as the schema's owner role, and match the
 models; the runtime role keeps its DML on what they make."""
+from datetime import datetime, timedelta, timezone
+
 import pytest
 import sqlalchemy
 from alembic.autogenerate import compare_metadata
@@ -100,3 +102,39 @@ def test_upgrading_existing_data_fills_the_copies_and_the_counts(fresh_database)
     assert counts == {("all", "0"): 3, ("author", "1"): 2, ("author", "2"): 1,
                       ("tag", "zeta"): 2, ("tag", "alpha"): 1, ("favoriter", "9"): 2}
     assert copies_differ == 0
+
+
+NOV_1 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def test_upgrading_existing_follows_copies_their_followees_counts_onto_them(fresh_database):
+    """Follows rows and counts written at 0004; after 0005 every follows row carries its
+    followee's count and newest time, and the triggers keep them from then on."""
+    owner_url = fresh_database.owner_url_for("articles")
+    upgrade(ALEMBIC_INI, owner_url, "0004")
+    engine = sqlalchemy.create_engine(fresh_database.url_for("articles"))
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text(
+            "INSERT INTO articles.article_counts (kind, key, count, latest_at) VALUES"
+            " ('author', 1, 2, timestamptz '2026-11-01 00:00+00'), ('tag', 2, 5, NULL)"))
+        connection.execute(sqlalchemy.text(
+            "INSERT INTO articles.follows (follower_id, followee_id) VALUES (7, 1), (7, 2)"))
+    upgrade(ALEMBIC_INI, owner_url)
+
+    def copies():
+        with engine.connect() as connection:
+            return {row.followee_id: (row.followee_articles, row.followee_latest_at)
+                    for row in connection.execute(sqlalchemy.text(
+                        "SELECT followee_id, followee_articles, followee_latest_at"
+                        " FROM articles.follows WHERE follower_id = 7"))}
+
+    # author 2 has no count row (a 'tag' row with key 2 is not theirs)
+    assert copies() == {1: (2, NOV_1), 2: (0, None)}
+    with engine.begin() as connection:   # what an article write does, as the runtime role
+        connection.execute(sqlalchemy.text(
+            "INSERT INTO articles.article_counts (kind, key, count, latest_at)"
+            " VALUES ('author', 2, 1, timestamptz '2026-11-02 00:00+00')"))
+        connection.execute(sqlalchemy.text(
+            "UPDATE articles.article_counts SET count = 3 WHERE kind = 'author' AND key = 1"))
+    assert copies() == {1: (3, NOV_1), 2: (1, NOV_1 + timedelta(days=1))}
+    engine.dispose()
