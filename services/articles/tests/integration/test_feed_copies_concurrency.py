@@ -51,42 +51,56 @@ def feed_total(sessions, follower: int) -> int:
                                                20, 0)[1]
 
 
-@pytest.mark.parametrize("earlier_articles", [0, 2], ids=["first article", "more articles"])
-@pytest.mark.parametrize("write", ["insert", "delete"])
-def test_a_follow_landing_during_an_open_article_write_copies_what_it_commits(
-        engine, sessions, counts, seed_article, directory, earlier_articles, write):
-    if write == "delete":
-        earlier_articles += 1            # something to delete
-    articles = [seed_article(author_id=AUTHOR) for _ in range(earlier_articles)]
-    projector = projector_for(engine, [(FOLLOWER, AUTHOR)])
-    directory.follow(EARLIER_FOLLOWER, AUTHOR)     # after the projector's (empty) snapshot
+def land_during_open_write(sessions, write, land) -> None:
+    """Run `write` (given the repository) in a transaction, then `land` in another
+    thread while that transaction stays open; `land` must wait for the commit."""
     landed = threading.Event()
 
-    def land_the_follow():
-        projector.step()
+    def land_and_say_so():
+        land()
         landed.set()
 
     with sessions.session() as session:
         repository = ArticleRepository(session)
-        if write == "insert":
-            repository.insert(slug="written-meanwhile", author_id=AUTHOR, title="t",
-                              description="d", body="b")
-        else:
-            newest = session.execute(sqlalchemy.text(
-                "SELECT id, slug, created_at FROM articles.articles WHERE id = :id"),
-                {"id": articles[-1]}).one()
-            repository.delete(ArticleRef(id=newest.id, slug=newest.slug, title="t",
-                                         author_id=AUTHOR, created_at=newest.created_at,
-                                         tag_list=[]))
-        follower = threading.Thread(target=land_the_follow)
+        write(session, repository)
+        follower = threading.Thread(target=land_and_say_so)
         follower.start()
         time.sleep(OPEN_SECONDS)
         # the follow waits for the write's lock on the author's count row
         assert not landed.is_set()
         repository.commit()
     follower.join(timeout=30)
-
     assert landed.is_set()
+
+
+def insert_an_article(session, repository) -> None:
+    repository.insert(slug="written-meanwhile", author_id=AUTHOR, title="t",
+                      description="d", body="b")
+
+
+def delete_the_newest(session, repository) -> None:
+    newest = session.execute(sqlalchemy.text(
+        "SELECT id, slug, created_at FROM articles.articles WHERE author_id = :author"
+        " ORDER BY created_at DESC, id DESC LIMIT 1"), {"author": AUTHOR}).one()
+    repository.delete(ArticleRef(id=newest.id, slug=newest.slug, title="t", author_id=AUTHOR,
+                                 created_at=newest.created_at, tag_list=[]))
+
+
+@pytest.mark.parametrize("earlier_articles", [0, 2], ids=["first article", "more articles"])
+@pytest.mark.parametrize("write", ["insert", "delete"])
+def test_a_follow_landing_during_an_open_article_write_copies_what_it_commits(
+        engine, sessions, counts, seed_article, directory, earlier_articles, write):
+    if write == "delete":
+        earlier_articles += 1            # something to delete
+    for _ in range(earlier_articles):
+        seed_article(author_id=AUTHOR)
+    projector = projector_for(engine, [(FOLLOWER, AUTHOR)])
+    directory.follow(EARLIER_FOLLOWER, AUTHOR)     # after the projector's (empty) snapshot
+
+    land_during_open_write(
+        sessions, insert_an_article if write == "insert" else delete_the_newest,
+        projector.step)
+
     assert counts.stale_follow_copies() == []
     expected = earlier_articles + (1 if write == "insert" else -1)
     assert feed_total(sessions, FOLLOWER) == feed_total(sessions, EARLIER_FOLLOWER) == expected
@@ -99,26 +113,14 @@ def test_a_plain_insert_of_a_follow_also_waits_for_the_open_write(
     lock. (It cannot lock a count row that does not exist yet: that case needs the
     projector's own statement, above.)"""
     seed_article(author_id=AUTHOR)
-    landed = threading.Event()
 
     def insert_the_follow():
         with engine.begin() as connection:
             connection.execute(sqlalchemy.text(
                 "INSERT INTO articles.follows (follower_id, followee_id) VALUES (:a, :b)"),
                 {"a": FOLLOWER, "b": AUTHOR})
-        landed.set()
 
-    with sessions.session() as session:
-        repository = ArticleRepository(session)
-        repository.insert(slug="written-meanwhile", author_id=AUTHOR, title="t",
-                          description="d", body="b")
-        follower = threading.Thread(target=insert_the_follow)
-        follower.start()
-        time.sleep(OPEN_SECONDS)
-        assert not landed.is_set()
-        repository.commit()
-    follower.join(timeout=30)
+    land_during_open_write(sessions, insert_an_article, insert_the_follow)
 
-    assert landed.is_set()
     assert counts.stale_follow_copies() == []
     assert feed_total(sessions, FOLLOWER) == 2
