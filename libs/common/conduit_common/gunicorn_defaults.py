@@ -7,11 +7,26 @@ Apps are built per worker (no preload_app): engines, pools and HTTP sessions mus
 not be shared across a fork.
 """
 import glob
+import importlib
 import os
 import shutil
 import tempfile
 
 from conduit_common.gunicorn_worker import dedicated_internal_worker, role_lock_path
+
+# The libraries every worker imports, imported once here, in the master: a worker that
+# gunicorn forks (at start, after a crash, on a graceful reload) inherits them and
+# imports only our own code. An articles worker's imports took 0.45 s of CPU, 0.1 s of
+# it ours. On a reload that time is a gap: gunicorn stops the old workers as soon as
+# the new ones are forked, so connections wait in the listen queue until a new one has
+# imported everything. Only libraries: our code is still imported per worker, so that
+# a reload picks up its changes. None of them opens a connection or starts a thread on
+# import, so a fork after them is safe.
+PRELOADED_LIBRARIES = ("sqlalchemy.orm", "sqlalchemy.dialects.postgresql.psycopg", "psycopg",
+                       "falcon", "marshmallow", "jwt", "requests", "opentelemetry.trace",
+                       "opentelemetry.trace.propagation.tracecontext")
+for _library in PRELOADED_LIBRARIES:
+    importlib.import_module(_library)
 
 _host = os.environ.get("HOST", "0.0.0.0")
 # The public port (gateway traffic) and, when INTERNAL_PORT is set, the internal one

@@ -148,3 +148,20 @@ def drop_projection_positions_v2(schema: str) -> None:
     op.alter_column("projection_positions", "seq", new_column_name="id", schema=schema)
     op.add_column("projection_positions", sa.Column("xid", sa.BigInteger(), nullable=False),
                   schema=schema)
+
+
+def create_users_table_v1(schema: str) -> None:
+    """The consumers' copy of auth's users (`users.users_table`), as a migration makes it."""
+    op.create_table(
+        "users",
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("username", sa.Text(), nullable=False),
+        sa.Column("bio", sa.Text()),
+        sa.Column("image", sa.Text()),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.Column("token_version", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_users"),
+        schema=schema,
+    )
+    op.create_index("ix_users_lower_username", "users", [sa.text("lower(username)")],
+                    schema=schema)

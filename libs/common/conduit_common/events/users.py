@@ -8,7 +8,6 @@ overlapping the feed, and batches are all harmless.
 import functools
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, Table, Text, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -32,23 +31,6 @@ def users_table(metadata: MetaData) -> Table:
         # with one name (a rename and a re-use between pages) until the feed catches up.
         Index("ix_users_lower_username", func.lower(sa.text("username"))),
     )
-
-
-def create_users_table_v1(schema: str) -> None:
-    """Migration DDL of `users_table` (frozen, see ddl.py)."""
-    op.create_table(
-        "users",
-        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("username", sa.Text(), nullable=False),
-        sa.Column("bio", sa.Text()),
-        sa.Column("image", sa.Text()),
-        sa.Column("version", sa.BigInteger(), nullable=False),
-        sa.Column("token_version", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_users"),
-        schema=schema,
-    )
-    op.create_index("ix_users_lower_username", "users", [sa.text("lower(username)")],
-                    schema=schema)
 
 
 def _newest_per_user(rows) -> list[dict]:

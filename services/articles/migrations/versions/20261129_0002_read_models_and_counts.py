@@ -8,8 +8,8 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from conduit_common.events.ddl import create_projection_positions_v1, drop_projection_positions_v1
-from conduit_common.events.users import create_users_table_v1
+from conduit_common.events.ddl import (create_projection_positions_v1, create_users_table_v1,
+                                       drop_projection_positions_v1)
 
 revision = "0002"
 down_revision = "0001"

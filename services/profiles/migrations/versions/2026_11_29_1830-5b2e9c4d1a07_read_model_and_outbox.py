@@ -5,8 +5,8 @@ Revises: 3f1c2a9d7b10
 Create Date: 2026-11-29 18:30:00
 """
 from conduit_common.events.ddl import (create_outbox_v1, create_projection_positions_v1,
-                                       drop_outbox_v1, drop_projection_positions_v1)
-from conduit_common.events.users import create_users_table_v1
+                                       create_users_table_v1, drop_outbox_v1,
+                                       drop_projection_positions_v1)
 from alembic import op
 
 revision = "5b2e9c4d1a07"
