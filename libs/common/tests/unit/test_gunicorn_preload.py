@@ -5,18 +5,18 @@ import json
 import subprocess
 import sys
 
-from conduit_common.gunicorn_defaults import PRELOADED_LIBRARIES
-
 SERVICES = ("conduit_auth", "conduit_profiles", "conduit_articles")
-# Run in a fresh interpreter: what the master has after reading its config, then what
-# the three apps still import on top of that (as a worker does after the fork).
+# Run in a fresh interpreter, never in this one (importing gunicorn_defaults sets up
+# prometheus_client's multiprocess mode for the whole process): what the master has
+# after reading its config, then what the three apps still import on top of that (as a
+# worker does after the fork).
 PROBE = """
 import json, sys, threading
-import conduit_common.gunicorn_defaults
+from conduit_common.gunicorn_defaults import PRELOADED_LIBRARIES
 master = sorted(sys.modules)
 threads = threading.active_count()
 import conduit_auth.app, conduit_profiles.app, conduit_articles.app
-print(json.dumps({"master": master, "threads": threads,
+print(json.dumps({"preloaded": PRELOADED_LIBRARIES, "master": master, "threads": threads,
                   "worker": sorted(set(sys.modules) - set(master))}))
 """
 
@@ -30,14 +30,14 @@ def probe(tmp_path) -> dict:
 
 def test_the_master_holds_the_libraries_and_none_of_the_services_code(tmp_path):
     found = probe(tmp_path)
-    assert set(PRELOADED_LIBRARIES) <= set(found["master"])
+    assert found["preloaded"] and set(found["preloaded"]) <= set(found["master"])
     assert not [name for name in found["master"] if name.startswith(SERVICES)]
     assert "prometheus_client" not in found["master"]
     assert found["threads"] == 1
 
 
 def test_a_worker_imports_nothing_more_of_the_preloaded_libraries(tmp_path):
-    packages = {name.split(".")[0] for name in PRELOADED_LIBRARIES}
     found = probe(tmp_path)
+    packages = {name.split(".")[0] for name in found["preloaded"]}
     assert [name for name in found["worker"] if name.split(".")[0] in packages] == []
     assert [name for name in found["worker"] if name.startswith(SERVICES)]   # the apps did load
