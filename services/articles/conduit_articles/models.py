@@ -3,7 +3,7 @@
 Owned: articles, tags, article_tags, favorites, comments and the maintained counts.
 Read models (fed by the projector): `users` (auth's users) and `follows` (profiles'
 follows). Users are referenced by id only. A follows row also carries a copy of the
-followee's author count row, which this service's article writes keep (see FOLLOWS).
+followee's author count row, kept by triggers on every write of that row (see FOLLOWS).
 
 Some values are copied on purpose, so that every list is an index range scan:
 an article's sorted tag names (`tag_list`) and its `created_at` on its tag links
@@ -112,8 +112,8 @@ class ArticleCount(Base):
 
     An author's row also keeps `latest_at`, the `created_at` of their newest article
     (None without one), so that the feed looks into the articles of only the followees
-    that can be on the page (queries.py), not of every followee. Every followers' row
-    in `follows` holds a copy of both (see FOLLOWS).
+    that can be on the page (queries.py), not of every followee. Each of their
+    followers' rows in `follows` holds a copy of both (see FOLLOWS).
     """
 
     __tablename__ = "article_counts"

@@ -6,10 +6,10 @@ model, `following` from the `follows` read model. A list page is one statement:
 - the page: the ids of the page from one index range (newest first), then those
   rows with their author, `favorited` and `following` for the viewer;
 - its total as one more column, from the maintained `article_counts` (one row; for
-  the feed, their copies on the viewer's follows rows), so its cost does not grow with the number of
-  articles. Postgres evaluates that uncorrelated subquery once (an InitPlan). A page
-  with no rows carries no total: past the end of the list, the repository asks for
-  it with `count_query`, a second statement.
+  the feed, their copies on the viewer's follows rows), so its cost does not grow
+  with the number of articles. Postgres evaluates that uncorrelated subquery once (an
+  InitPlan). A page with no rows carries no total: past the end of the list, the
+  repository asks for it with `count_query`, a second statement.
 
 Deep pages still cost O(offset): the index range is walked up to `offset + limit`.
 Combined filters (e.g. a tag *and* an author) are rare; their page and count scan
@@ -98,14 +98,14 @@ def _feed_page_and_total():
     """The feed's page ids and its total, from the viewer's follows rows.
 
     Each follows row holds the followee's article count and `latest_at`, their newest
-    article's time (copies of their count row). With
-    depth = offset + limit, let C be the depth-th newest `latest_at` among the
-    followees: those depth followees have an article each at C or later, so the page
-    holds nothing older than C, and a followee whose newest article is older than C
-    has nothing on it. So only the followees with `latest_at >= C` (depth of them, plus
-    ties) are looked into, each for its articles since C: the cost follows the page's
-    depth, not the number of followees. With fewer than depth followees that wrote
-    anything there is no C, and every followee is looked into.
+    article's time (copies of their count row). With depth = offset + limit, let C be
+    the depth-th newest `latest_at` among the followees: those depth followees have an
+    article each at C or later, so the page holds nothing older than C, and a followee
+    whose newest article is older than C has nothing on it. So only the followees with
+    `latest_at >= C` (depth of them, plus ties) are looked into, each for its articles
+    since C: the cost follows the page's depth, not the number of followees. With fewer
+    than depth followees that wrote anything there is no C, and every followee is
+    looked into.
     """
     followed = _followed()
     # bigint: a deep offset plus the limit may pass the int4 range

@@ -17,7 +17,7 @@ from conduit_common.events.projector import PositionStore, Projector
 from conduit_articles.models import POSITIONS
 from conduit_articles.projections import FOLLOW_ADDED, FOLLOWS_PROJECTION
 from conduit_articles.queries import ArticleFilter
-from conduit_articles.repository import ArticleRef, ArticleRepository
+from conduit_articles.repository import ArticleRepository
 
 AUTHOR, FOLLOWER, EARLIER_FOLLOWER = 1, 100, 101
 OPEN_SECONDS = 0.5                   # how long the article write stays open
@@ -79,11 +79,11 @@ def insert_an_article(session, repository) -> None:
 
 
 def delete_the_newest(session, repository) -> None:
-    newest = session.execute(sqlalchemy.text(
-        "SELECT id, slug, created_at FROM articles.articles WHERE author_id = :author"
-        " ORDER BY created_at DESC, id DESC LIMIT 1"), {"author": AUTHOR}).one()
-    repository.delete(ArticleRef(id=newest.id, slug=newest.slug, title="t", author_id=AUTHOR,
-                                 created_at=newest.created_at, tag_list=[]))
+    """As the API deletes: the article locked by find_ref, then delete."""
+    slug = session.execute(sqlalchemy.text(
+        "SELECT slug FROM articles.articles WHERE author_id = :author"
+        " ORDER BY created_at DESC, id DESC LIMIT 1"), {"author": AUTHOR}).scalar_one()
+    repository.delete(repository.find_ref(slug, for_update=True))
 
 
 @pytest.mark.parametrize("earlier_articles", [0, 2], ids=["first article", "more articles"])
